@@ -1,0 +1,54 @@
+"""The one error type of the pipeline: a problem in a source file, with its place."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+#: Every warning of the pipeline goes through this logger; --strict makes them errors.
+LOGGER = logging.getLogger("bookpress")
+
+
+class BookError(Exception):
+    """A problem a teacher can fix, printed as ``path:line: message``."""
+
+    def __init__(self, path: Path | str, line: int | None, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.path = Path(path)
+        self.line = line
+        self.message = message
+        self.hint = hint
+
+    def where(self, root: Path | None = None) -> str:
+        path = self.path
+        if root is not None and path.is_absolute():
+            try:
+                path = path.relative_to(root)
+            except ValueError:
+                pass
+        return f"{path}:{self.line}" if self.line else str(path)
+
+    def format(self, root: Path | None = None) -> str:
+        text = f"{self.where(root)}: {self.message}"
+        if self.hint:
+            text += f"\n    how to fix: {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class BookErrors(Exception):
+    """Several problems found in one pass, reported together."""
+
+    def __init__(self, errors: list[BookError]):
+        super().__init__(f"{len(errors)} problem(s)")
+        self.errors = errors
+
+
+def raise_all(errors: list[BookError]) -> None:
+    """Raise the problems found so far, if any, all at once."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise BookErrors(errors)

@@ -1,0 +1,195 @@
+"""Markdown stage: the Python-Markdown extensions the chapters are written with."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import xml.etree.ElementTree as etree
+
+from markdown import Extension
+from markdown.blockprocessors import BlockProcessor
+from markdown.extensions.footnotes import NBSP_PLACEHOLDER
+from markdown.treeprocessors import Treeprocessor
+
+from .model import Heading
+
+HEADING_TAGS = {f"h{level}": level for level in range(1, 7)}
+
+
+# --- Fenced blocks: ::: name ... ::: --------------------------------------------------------
+
+class FencedBlockProcessor(BlockProcessor):
+    """Turns a block fenced by ``::: name`` and ``:::`` into ``<div class="name">``.
+
+    The content between the fences is ordinary Markdown, so key-term boxes and other
+    callouts stay readable in the plain source.
+    """
+
+    START = re.compile(r"^:::[ ]*([A-Za-z][\w-]*)[ ]*(?:\n|$)")
+    END = re.compile(r"(?:^|\n):::[ ]*(?:\n|$)")
+
+    def test(self, parent, block):
+        return bool(self.START.match(block))
+
+    def run(self, parent, blocks):
+        first = blocks[0]
+        name = self.START.match(first).group(1)
+        blocks[0] = first[self.START.match(first).end():]
+        for index, block in enumerate(blocks):
+            end = self.END.search(block)
+            if end:
+                blocks[index] = block[:end.start()]
+                rest = block[end.end():]
+                div = etree.SubElement(parent, "div", {"class": name})
+                inner = blocks[:index + 1]
+                del blocks[:index + 1]
+                if rest.strip():
+                    blocks.insert(0, rest)
+                self.parser.parseBlocks(div, [b for b in inner if b.strip()])
+                return True
+        # No closing fence: leave the text as it is, the checks report it.
+        blocks[0] = first
+        return False
+
+
+class FencedBlockExtension(Extension):
+    def extendMarkdown(self, md):
+        # Before paragraphs and lists, after nothing that could start with ':::'.
+        md.parser.blockprocessors.register(FencedBlockProcessor(md.parser), "fenced_block", 105)
+
+
+# --- Footnotes at the foot of the page -------------------------------------------------------
+
+class PageFootnoteTreeprocessor(Treeprocessor):
+    """Moves each footnote's text to where it is called, as ``<span class="footnote">``.
+
+    The footnotes extension collects notes in a list at the end of the document; CSS paged
+    media (``float: footnote``) needs the note's text at its call to set it at the foot of
+    the page the call lands on.
+    """
+
+    def __init__(self, md, registry: "IdRegistry"):
+        super().__init__(md)
+        self.registry = registry
+
+    def run(self, root):
+        notes_div = next((div for div in root.iter("div") if div.get("class") == "footnote"), None)
+        if notes_div is None:
+            return
+        notes = {li.get("id"): li for li in notes_div.iter("li")}
+        for parent in list(root.iter()):
+            for sup in [child for child in parent if child.tag == "sup" and child.get("id", "").startswith("fnref")]:
+                link = sup.find("a")
+                note = notes.get((link.get("href") or "#")[1:]) if link is not None else None
+                if note is not None:
+                    self._set_note(parent, sup, self._note_span(note))
+        root.remove(notes_div)
+
+    @staticmethod
+    def _note_span(li):
+        for holder in list(li.iter()):
+            for backref in [a for a in holder if a.get("class") == "footnote-backref"]:
+                holder.remove(backref)
+        span = etree.Element("span", {"class": "footnote"})
+        paragraphs = [p for p in li if p.tag == "p"] or [li]
+        for paragraph in paragraphs:
+            part = span if paragraph is paragraphs[0] else etree.SubElement(span, "span", {"class": "footnote-part"})
+            part.text = paragraph.text
+            part.extend(list(paragraph))
+        for element in span.iter():
+            element.text = _drop_placeholder(element.text)
+            element.tail = _drop_placeholder(element.tail)
+        return span
+
+    def _set_note(self, parent, sup, span):
+        """Put the note where it is called, after an empty anchor that marks the call.
+
+        The call's anchor and the note's id land on the same page when the note is set
+        right; the tests read both back from the PDF.
+        """
+        span.set("id", self.registry.claim("note"))
+        call = etree.Element("a", {"class": "note-call", "id": self.registry.claim(span.get("id") + "-call")})
+        index = list(parent).index(sup)
+        span.tail = sup.tail
+        parent.remove(sup)
+        parent.insert(index, span)
+        parent.insert(index, call)
+
+
+def _drop_placeholder(text):
+    return text.replace(NBSP_PLACEHOLDER, "") if text else text
+
+
+class PageFootnoteExtension(Extension):
+    def __init__(self, registry: "IdRegistry", **kwargs):
+        self.registry = registry
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        # After the footnotes extension has built and ordered its list (priorities 50..15).
+        md.treeprocessors.register(PageFootnoteTreeprocessor(md, self.registry), "page_footnotes", 14)
+
+
+# --- Heading ids unique across the whole book ------------------------------------------------
+
+def slugify(text: str) -> str:
+    """An id from a heading's words: ASCII, lower case, hyphens between words."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words) or "section"
+
+
+class IdRegistry:
+    """The ids already given out in this book, so that every heading's and note's id is unique.
+
+    Python-Markdown's toc extension makes ids unique within one document only; a book
+    is laid out from several, joined into one PDF whose links need book-wide ids.
+    """
+
+    def __init__(self):
+        self.used: set[str] = set()
+        self.headings: list[Heading] = []
+
+    def claim(self, wanted: str) -> str:
+        candidate, suffix = wanted, 1
+        while candidate in self.used:
+            suffix += 1
+            candidate = f"{wanted}-{suffix}"
+        self.used.add(candidate)
+        return candidate
+
+    def start_document(self) -> None:
+        self.headings = []
+
+
+class HeadingIdTreeprocessor(Treeprocessor):
+    """Gives each heading a book-wide unique id and records it for contents and outline."""
+
+    def __init__(self, md, registry: IdRegistry):
+        super().__init__(md)
+        self.registry = registry
+
+    def run(self, root):
+        for element in root.iter():
+            level = HEADING_TAGS.get(element.tag)
+            if level is None:
+                continue
+            title = " ".join("".join(element.itertext()).split())
+            wanted = element.get("id") or slugify(title)
+            element.set("id", self.registry.claim(wanted))
+            self.registry.headings.append(Heading(level, element.get("id"), title))
+
+
+class HeadingIdExtension(Extension):
+    def __init__(self, registry: IdRegistry, **kwargs):
+        self.registry = registry
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        # After attr_list (8), so that an id written as {#id} is kept when it is unique.
+        md.treeprocessors.register(HeadingIdTreeprocessor(md, self.registry), "book_heading_ids", 7)
+
+    def reset(self):
+        self.registry.start_document()

@@ -1,0 +1,50 @@
+"""Typeset stage helper: the only way WeasyPrint may read a file (fonts, layout, assets)."""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+#: The pip packages the book's fonts come from; CSS names a face as url(font:FILE).
+FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
+MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".css": "text/css", ".svg": "image/svg+xml",
+               ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+def font_directories() -> list[Path]:
+    return [Path(str(importlib.resources.files(package) / "files")) for package in FONT_PACKAGES]
+
+
+class BookFetcher(URLFetcher):
+    """Serves fonts from the font packages and files under the project's layout/ and assets/.
+
+    Anything else (other files, the network) is refused and remembered, so the build can
+    name what a source asked for instead of silently leaving it out.
+    """
+
+    def __init__(self, root: Path):
+        super().__init__()
+        self.allowed_dirs = [(root / "layout").resolve(), (root / "assets").resolve()]
+        self.font_dirs = font_directories()
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        path = self._local_path(url)
+        if path is None:
+            self.refused.append(url)
+            raise ValueError(f"the book may only use files from layout/ and assets/: {url}")
+        return URLFetcherResponse(url, path.read_bytes(),
+                                  {"Content-Type": MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")})
+
+    def _local_path(self, url: str) -> Path | None:
+        parts = urlsplit(url)
+        if parts.scheme == "font":
+            return next((d / parts.path for d in self.font_dirs if "/" not in parts.path and (d / parts.path).is_file()), None)
+        if parts.scheme != "file":
+            return None
+        path = Path(unquote(parts.path)).resolve()
+        inside = any(path.is_relative_to(folder) for folder in self.allowed_dirs)
+        return path if inside and path.is_file() else None

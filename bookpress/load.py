@@ -1,0 +1,230 @@
+"""Load stage: read chapters/book.yml, every chapter and data file, and check them all."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from .errors import LOGGER, BookError, raise_all
+from .model import Book, BookInfo, ChapterSource
+from .sources import YamlDocument, did_you_mean, load_yaml, read_text
+
+TYPE_NAMES = {str: "text", bool: "yes or no", list: "a list", datetime.date: "a date like 2026-09-01"}
+
+BOOK_KEYS = {  # key: (type, required)
+    "title": (str, True), "subtitle": (str, False), "author": (str, True), "lang": (str, True),
+    "edition": (str, True), "date": (datetime.date, True), "licence": (str, True),
+    "subject": (str, False), "keywords": (list, False), "chapters": (list, True),
+}
+CHAPTER_KEYS = {
+    "title": (str, True), "short_title": (str, False), "numbered": (bool, False),
+    "data": (str, False), "template": (str, False),
+}
+FRONT_MATTER_FENCE = "---"
+
+
+def load_book(root: Path) -> Book:
+    """Read and check every source of the book; report all problems at once."""
+    chapters_dir = root / "chapters"
+    book_yml = load_yaml(read_text(chapters_dir / "book.yml"), chapters_dir / "book.yml")
+    errors: list[BookError] = []
+    info = _book_info(book_yml, errors)
+    files = _listed_chapter_files(book_yml, chapters_dir, errors)
+    chapters = []
+    for path in files:
+        try:
+            chapters.append(_load_chapter(path, root))
+        except BookError as error:
+            errors.append(error)
+    raise_all(errors)
+    _warn_unlisted(chapters_dir, files)
+    return Book(root=root, info=info, chapters=_numbered(chapters))
+
+
+# --- book.yml --------------------------------------------------------------------------------
+
+def _book_info(doc: YamlDocument, errors: list[BookError]) -> BookInfo | None:
+    values = _checked_mapping(doc, BOOK_KEYS, errors, "chapters/book.yml")
+    if values is None:
+        return None
+    keywords = values.get("keywords", [])
+    if not all(isinstance(word, str) for word in keywords):
+        errors.append(doc.error("keywords", "every keyword should be text"))
+    try:
+        return BookInfo(
+            title=values["title"], subtitle=values.get("subtitle", ""), author=values["author"],
+            lang=values["lang"], edition=values["edition"], date=values["date"],
+            licence=values["licence"], subject=values.get("subject", ""),
+            keywords=tuple(str(word) for word in keywords))
+    except KeyError:
+        return None  # a required key is missing: already reported
+
+
+def _listed_chapter_files(doc: YamlDocument, chapters_dir: Path, errors: list[BookError]) -> list[Path]:
+    listed = doc.data.get("chapters") if isinstance(doc.data, dict) else None
+    if not isinstance(listed, list):
+        return []
+    present = sorted(p.name for p in chapters_dir.glob("*.md"))
+    files, seen = [], {}
+    for name, line in zip(listed, doc.item_lines("chapters")):
+        if not isinstance(name, str):
+            errors.append(BookError(doc.path, line, "each chapter is a file name, like 02-gulag.md"))
+        elif name in seen:
+            errors.append(BookError(doc.path, line, f"'{name}' is listed twice (first on line {seen[name]})",
+                                    "list each chapter once"))
+        elif not (chapters_dir / name).is_file():
+            errors.append(BookError(doc.path, line, f"chapter '{name}' is listed but there is no such file in chapters/",
+                                    did_you_mean(name, present) or "check the file name"))
+        else:
+            seen[name] = line
+            files.append(chapters_dir / name)
+    if not listed:
+        errors.append(doc.error("chapters", "the book lists no chapters", "list the chapter files under 'chapters:'"))
+    return files
+
+
+def _warn_unlisted(chapters_dir: Path, files: list[Path]) -> None:
+    listed = {path.name for path in files}
+    for path in sorted(chapters_dir.glob("*.md")):
+        if path.name not in listed:
+            LOGGER.warning("%s: this chapter is not listed in chapters/book.yml and is left out of the book",
+                           path.relative_to(chapters_dir.parent))
+
+
+# --- chapters --------------------------------------------------------------------------------
+
+def _load_chapter(path: Path, root: Path) -> ChapterSource:
+    text = read_text(path)
+    front, body, body_line = _split_front_matter(text, path)
+    doc = load_yaml(front, path, first_line=2)
+    errors: list[BookError] = []
+    values = _checked_mapping(doc, CHAPTER_KEYS, errors, "the front matter")
+    raise_all(errors)
+    _check_fences(body, body_line, path)
+    data, data_path = _load_data(values, doc, path) if "data" in values else (None, None)
+    if "template" in values and not (root / "layout" / values["template"]).is_file():
+        raise doc.error("template", f"there is no template '{values['template']}' in layout/",
+                        did_you_mean(values["template"], [p.name for p in (root / "layout").glob("*.html")]))
+    if "data" in values and "template" not in values:
+        raise doc.error("data", "a data file needs a template to show it", "add 'template:' naming a file in layout/")
+    return ChapterSource(
+        path=path, slug=_slug(path), title=values["title"],
+        running_head=values.get("short_title", values["title"]),
+        number=0 if values.get("numbered", True) else None,
+        body=body, body_line=body_line, template=values.get("template"), data=data, data_path=data_path)
+
+
+def _split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
+    lines = text.split("\n")
+    if lines[0].strip() != FRONT_MATTER_FENCE:
+        raise BookError(path, 1, "the chapter does not start with front matter",
+                        "begin the file with a line '---', then 'title: ...', then another line '---'")
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() == FRONT_MATTER_FENCE:
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    raise BookError(path, 1, "the front matter is not closed",
+                    "add a line '---' after the last front-matter line")
+
+
+def _check_fences(body: str, body_line: int, path: Path) -> None:
+    opened = None
+    for number, line in enumerate(body.split("\n"), start=body_line):
+        if re.match(r"^:::\s*[A-Za-z]", line):
+            if opened is not None:
+                raise BookError(path, number, f"a '::: ' box opens inside the box opened on line {opened}",
+                                "close the first box with a line ':::' before opening another")
+            opened = number
+        elif line.strip() == ":::":
+            if opened is None:
+                raise BookError(path, number, "':::' closes a box that was never opened",
+                                "remove this line, or open the box with a line like '::: review'")
+            opened = None
+    if opened is not None:
+        raise BookError(path, opened, "this box is never closed", "add a line ':::' where the box ends")
+
+
+def _load_data(values: dict, doc: YamlDocument, path: Path):
+    data_path = path.parent / values["data"]
+    if not data_path.is_file():
+        raise doc.error("data", f"the data file '{values['data']}' is not in chapters/",
+                        did_you_mean(values["data"], [p.name for p in path.parent.glob("*.y*ml")]))
+    data = load_yaml(read_text(data_path), data_path).data
+    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        raise BookError(data_path, 1, "the data file should be a list of entries, each starting with '- '")
+    return data, data_path
+
+
+def _slug(path: Path) -> str:
+    return re.sub(r"^\d+[-_ ]*", "", path.stem) or path.stem
+
+
+def _numbered(chapters: list[ChapterSource]) -> tuple[ChapterSource, ...]:
+    numbered, counter = [], 0
+    for chapter in chapters:
+        if chapter.number is not None:
+            counter += 1
+            chapter = replace(chapter, number=counter)
+        numbered.append(chapter)
+    return tuple(numbered)
+
+
+# --- shared checks ---------------------------------------------------------------------------
+
+def _checked_mapping(doc: YamlDocument, schema: dict, errors: list[BookError], what: str) -> dict | None:
+    """The mapping's values after checking keys and types against the schema."""
+    if not isinstance(doc.data, dict):
+        errors.append(doc.error(None, f"{what} should be a list of 'key: value' lines"))
+        return None
+    for key in doc.data:
+        if key not in schema:
+            errors.append(doc.error(key, f"unknown key '{key}'", did_you_mean(str(key), schema) or
+                                    f"the keys are: {', '.join(schema)}"))
+    for key, (kind, required) in schema.items():
+        if key not in doc.data:
+            if required:
+                errors.append(doc.error(None, f"the key '{key}' is missing", f"add a line '{key}: ...'"))
+            continue
+        value = doc.data[key]
+        if kind is datetime.date and isinstance(value, str):
+            value = _parse_date(value)
+            doc.data[key] = value
+        if not isinstance(value, kind) or (kind is str and not value.strip()):
+            errors.append(doc.error(key, _type_message(key, kind, value), _type_hint(key, kind, value)))
+    return doc.data
+
+
+def _parse_date(text: str):
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        return text
+
+
+def _type_message(key, kind, value) -> str:
+    if kind is str and isinstance(value, str):
+        return f"'{key}' is empty"
+    return f"'{key}' should be {TYPE_NAMES[kind]}, not {_describe(value)}"
+
+
+def _type_hint(key, kind, value) -> str | None:
+    if kind is str and isinstance(value, bool):
+        return f"YAML reads yes/no/on/off/true/false as a yes-or-no value: put the text in quotes, e.g. {key}: \"{'no' if value is False else 'yes'}\""
+    if kind is str and value is not None:
+        return f"put the text in quotes, e.g. {key}: \"{value}\""
+    if kind is datetime.date:
+        return f"write the date as year-month-day, e.g. {key}: 2026-09-01"
+    if kind is bool:
+        return f"write {key}: true or {key}: false"
+    return None
+
+
+def _describe(value) -> str:
+    if isinstance(value, bool):
+        return f"the yes-or-no value {str(value).lower()}"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a group of keys"
+    return f"'{value}'"

@@ -1,0 +1,91 @@
+"""The frozen records that pass from one stage of the pipeline to the next."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PAPER_SIZES = ("a4", "letter")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line asked for."""
+
+    paper: str = "a4"
+    output: Path | None = None  # defaults to <project>/build/book.pdf
+
+
+@dataclass(frozen=True)
+class BookInfo:
+    """The book-wide facts from chapters/book.yml."""
+
+    title: str
+    subtitle: str
+    author: str
+    lang: str
+    edition: str
+    date: datetime.date
+    licence: str
+    subject: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChapterSource:
+    """One chapter file, read and checked, before any Markdown is converted."""
+
+    path: Path
+    slug: str
+    title: str
+    running_head: str
+    number: int | None  # None for unnumbered chapters (introduction, back matter)
+    body: str
+    body_line: int  # line of the file where the Markdown body starts
+    template: str | None = None
+    data: Any = None  # the loaded data file the template renders
+    data_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything the sources say, checked, in reading order."""
+
+    root: Path
+    info: BookInfo
+    chapters: tuple[ChapterSource, ...]
+
+    @property
+    def layout_dir(self) -> Path:
+        return self.root / "layout"
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading of a chapter: level 1 is the chapter title."""
+
+    level: int
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class RenderedChapter:
+    """A chapter as a standalone HTML document, and the headings it contains."""
+
+    source: ChapterSource
+    html: str  # the standalone document the chapter is laid out from
+    section: str  # the chapter's <section>, for the whole-book document
+    headings: tuple[Heading, ...]
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    """A line of the contents: a heading and the printed folio it landed on."""
+
+    heading: Heading
+    folio: str
+    number: int | None = None
+    children: tuple["ContentsEntry", ...] = field(default=())

@@ -1,0 +1,99 @@
+"""Render stage: Markdown chapters and data files become HTML documents through Jinja."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import markdown
+from markupsafe import Markup
+
+from .errors import BookError
+from .extensions import FencedBlockExtension, HeadingIdExtension, IdRegistry, PageFootnoteExtension
+from .model import Book, ChapterSource, ContentsEntry, Heading, RenderedChapter
+
+MARKDOWN_EXTENSIONS = ["tables", "footnotes", "attr_list", "sane_lists", "smarty"]
+
+
+def render_chapters(book: Book) -> tuple[RenderedChapter, ...]:
+    """Every chapter as its own HTML document; heading ids are unique across the book."""
+    registry = IdRegistry()
+    converter = markdown.Markdown(extensions=[
+        *MARKDOWN_EXTENSIONS, FencedBlockExtension(), PageFootnoteExtension(registry), HeadingIdExtension(registry)])
+    environment = template_environment(book.layout_dir)
+    return tuple(_render_chapter(book, chapter, converter, registry, environment) for chapter in book.chapters)
+
+
+def _render_chapter(book, chapter: ChapterSource, converter, registry, environment) -> RenderedChapter:
+    title = Heading(1, registry.claim(chapter.slug), chapter.title)
+    converter.reset()
+    body_html = converter.convert(chapter.body)
+    headings = (title, *registry.headings)
+    context = {"book": book.info, "chapter": chapter, "title_id": title.id,
+               "body_html": Markup(body_html), "data": chapter.data}
+    section = _render_template(environment, "_chapter.html", context, chapter)
+    html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
+    return RenderedChapter(source=chapter, html=html, section=section, headings=headings)
+
+
+def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timestamp: str) -> str:
+    """Cover, title page, colophon and contents, with the page numbers layout found."""
+    environment = template_environment(book.layout_dir)
+    return _render_template(environment, "front.html",
+                            {"book": book.info, "contents": contents, "timestamp": timestamp})
+
+
+def render_blank_page(book: Book) -> str:
+    """A page with nothing on it, to make the next chapter start on a right-hand page."""
+    return _render_template(template_environment(book.layout_dir), "blank.html", {"book": book.info})
+
+
+def render_whole_book(book: Book, front_html: str, chapters: tuple[RenderedChapter, ...]) -> str:
+    """The whole book as one HTML document, as a plain WeasyPrint render would take it."""
+    environment = template_environment(book.layout_dir)
+    return _render_template(environment, "book.html", {
+        "book": book.info, "front": Markup(_body_of(front_html)), "sections": [Markup(c.section) for c in chapters]})
+
+
+def template_environment(layout_dir: Path) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(layout_dir), autoescape=True,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    environment.filters["markdown"] = _markdown_filter
+    return environment
+
+
+def _markdown_filter(text: str) -> Markup:
+    return Markup(markdown.markdown(str(text), extensions=["smarty"]))
+
+
+def _render_template(environment, name: str, context: dict, chapter: ChapterSource | None = None) -> str:
+    try:
+        return environment.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise BookError(Path(error.filename or name), error.lineno, f"template error: {error.message}") from None
+    except jinja2.UndefinedError as error:
+        line = _template_line(error, name)
+        where = chapter.data_path if chapter is not None and chapter.data_path else Path("layout") / name
+        raise BookError(where, None if where.suffix != ".html" else line,
+                        f"the template {name} (line {line}) needs a value that is missing: {error.message}",
+                        "check that every entry of the data file has all the keys the template uses") from None
+    except jinja2.TemplateNotFound as error:
+        raise BookError(Path("layout") / str(error.name), None, "template not found") from None
+
+
+def _template_line(error: Exception, name: str) -> int | None:
+    traceback = error.__traceback__
+    line = None
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_globals.get("__jinja_template__") is not None:
+            template = frame.f_globals["__jinja_template__"]
+            line = template.get_corresponding_lineno(traceback.tb_lineno)
+        traceback = traceback.tb_next
+    return line
+
+
+def _body_of(html: str) -> str:
+    start = html.index(">", html.index("<body")) + 1
+    return html[start:html.rindex("</body>")]

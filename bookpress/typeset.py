@@ -1,0 +1,110 @@
+"""Typeset stage: WeasyPrint lays out each chapter from the page it starts on, then the front matter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from .fetch import BookFetcher
+from .model import Book, ContentsEntry, Options, RenderedChapter
+from .render import render_blank_page, render_front_matter
+
+STYLESHEETS = ("fonts.css", "book.css")
+CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level headings
+
+
+@dataclass(frozen=True)
+class LaidOutChapter:
+    """A chapter's pages, laid out from the folio it starts on."""
+
+    rendered: RenderedChapter
+    first_folio: int
+    document: object  # weasyprint.Document
+    folios: dict  # element id -> folio of the page it landed on
+
+    @property
+    def last_folio(self) -> int:
+        return self.first_folio + len(self.document.pages) - 1
+
+
+@dataclass(frozen=True)
+class TypesetBook:
+    """The laid-out book: front matter pages, then body pages, ready to be written."""
+
+    document: object  # weasyprint.Document of all pages
+    front_matter_pages: int
+    chapters: tuple[LaidOutChapter, ...]
+    contents: tuple[ContentsEntry, ...]
+    front_html: str
+
+
+class Typesetter:
+    """Lays out documents with the book's stylesheets, fonts and fetcher."""
+
+    def __init__(self, book: Book, options: Options):
+        self.book = book
+        self.fetcher = BookFetcher(book.root)
+        self.font_config = FontConfiguration()
+        layout = book.layout_dir
+        names = (*STYLESHEETS, f"paper-{options.paper}.css")
+        self.stylesheets = [CSS(filename=str(layout / name), url_fetcher=self.fetcher,
+                                font_config=self.font_config) for name in names]
+
+    def render(self, html: str, first_folio: int | None = None):
+        extra = [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")] if first_folio else []
+        document = HTML(string=html, base_url=str(self.book.layout_dir) + "/", url_fetcher=self.fetcher)
+        return document.render(stylesheets=self.stylesheets + extra, font_config=self.font_config)
+
+
+def typeset(book: Book, chapters: tuple[RenderedChapter, ...], options: Options, timestamp: str) -> TypesetBook:
+    """Lay out the chapters in order, each on a right-hand page, then the front matter."""
+    typesetter = Typesetter(book, options)
+    laid_out = lay_out_chapters(typesetter, chapters)
+    contents = contents_entries(laid_out)
+    front_html = render_front_matter(book, contents, timestamp)
+    front = typesetter.render(front_html)
+    blank = typesetter.render(render_blank_page(book)).pages[0]
+    front_pages = _padded_to_even(list(front.pages), blank)
+    body_pages = _body_pages(laid_out, blank)
+    document = front.copy(front_pages + body_pages)
+    return TypesetBook(document, len(front_pages), laid_out, contents, front_html)
+
+
+def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutChapter, ...]:
+    laid_out, folio = [], 1
+    for chapter in chapters:
+        document = typesetter.render(chapter.html, first_folio=folio)
+        folios = {anchor: folio + index for index, page in enumerate(document.pages) for anchor in page.anchors}
+        laid_out.append(LaidOutChapter(chapter, folio, document, folios))
+        folio = _next_right_hand_folio(laid_out[-1].last_folio)
+    return tuple(laid_out)
+
+
+def _next_right_hand_folio(last_folio: int) -> int:
+    # Right-hand pages carry odd folios; a chapter ending on one leaves a blank left page.
+    return last_folio + 1 if last_folio % 2 == 0 else last_folio + 2
+
+
+def contents_entries(laid_out) -> tuple[ContentsEntry, ...]:
+    entries = []
+    for chapter in laid_out:
+        title, *headings = chapter.rendered.headings
+        children = tuple(ContentsEntry(h, str(chapter.folios[h.id])) for h in headings if h.level == CONTENTS_LEVEL)
+        entries.append(ContentsEntry(title, str(chapter.folios[title.id]), chapter.rendered.source.number, children))
+    return tuple(entries)
+
+
+def _padded_to_even(pages: list, blank) -> list:
+    # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
+    return pages + [blank] if len(pages) % 2 else pages
+
+
+def _body_pages(laid_out, blank) -> list:
+    pages = []
+    for chapter in laid_out:
+        pages.extend(chapter.document.pages)
+        if chapter is not laid_out[-1] and chapter.last_folio % 2:
+            pages.append(blank)
+    return pages
