@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 import xml.etree.ElementTree as etree
@@ -9,6 +10,7 @@ import xml.etree.ElementTree as etree
 from markdown import Extension
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions.footnotes import NBSP_PLACEHOLDER
+from markdown.extensions.toc import render_inner_html, strip_tags
 from markdown.treeprocessors import Treeprocessor
 
 from .model import Heading
@@ -107,8 +109,9 @@ class PageFootnoteTreeprocessor(Treeprocessor):
         The call's anchor and the note's id land on the same page when the note is set
         right; the tests read both back from the PDF.
         """
-        span.set("id", self.registry.claim("note"))
-        call = etree.Element("a", {"class": "note-call", "id": self.registry.claim(span.get("id") + "-call")})
+        note_id = self.registry.next_note_id()
+        span.set("id", note_id)
+        call = etree.Element("a", {"class": "note-call", "id": note_call_id(note_id)})
         index = list(parent).index(sup)
         span.tail = sup.tail
         parent.remove(sup)
@@ -133,6 +136,14 @@ class PageFootnoteExtension(Extension):
 
 # --- Heading ids unique across the whole book ------------------------------------------------
 
+NOTE_ID = re.compile(r"note_\d+")
+
+
+def note_call_id(note_id: str) -> str:
+    """The id of the empty anchor that marks where a note is called."""
+    return f"{note_id}_call"
+
+
 def slugify(text: str) -> str:
     """An id from a heading's words: ASCII, lower case, hyphens between words."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -150,6 +161,7 @@ class IdRegistry:
     def __init__(self):
         self.used: set[str] = set()
         self.headings: list[Heading] = []
+        self.notes = 0
 
     def claim(self, wanted: str) -> str:
         candidate, suffix = wanted, 1
@@ -161,6 +173,13 @@ class IdRegistry:
 
     def start_document(self) -> None:
         self.headings = []
+
+    def next_note_id(self) -> str:
+        """note_1, note_2, … across the book; slugs never hold '_', so no heading takes one."""
+        self.notes += 1
+        note_id = self.claim(f"note_{self.notes}")
+        self.used.add(note_call_id(note_id))
+        return note_id
 
 
 class HeadingIdTreeprocessor(Treeprocessor):
@@ -175,7 +194,8 @@ class HeadingIdTreeprocessor(Treeprocessor):
             level = HEADING_TAGS.get(element.tag)
             if level is None:
                 continue
-            title = " ".join("".join(element.itertext()).split())
+            # As the toc extension does: the heading's text after smart quotes and entities.
+            title = " ".join(html.unescape(strip_tags(render_inner_html(element, self.md))).split())
             wanted = element.get("id") or slugify(title)
             element.set("id", self.registry.claim(wanted))
             self.registry.headings.append(Heading(level, element.get("id"), title))
@@ -188,8 +208,9 @@ class HeadingIdExtension(Extension):
 
     def extendMarkdown(self, md):
         md.registerExtension(self)
-        # After attr_list (8), so that an id written as {#id} is kept when it is unique.
-        md.treeprocessors.register(HeadingIdTreeprocessor(md, self.registry), "book_heading_ids", 7)
+        # After attr_list (8), so that an id written as {#id} is kept, and after smarty (2),
+        # so that titles carry the same curly quotes as the page.
+        md.treeprocessors.register(HeadingIdTreeprocessor(md, self.registry), "book_heading_ids", 1)
 
     def reset(self):
         self.registry.start_document()

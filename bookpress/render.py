@@ -60,11 +60,19 @@ def template_environment(layout_dir: Path) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(layout_dir), autoescape=True,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters["markdown"] = _markdown_filter
+    environment.filters["inline_markdown"] = _inline_markdown_filter
     return environment
 
 
 def _markdown_filter(text: str) -> Markup:
+    """Markdown in a data file's text (emphasis, smart quotes), as paragraphs."""
     return Markup(markdown.markdown(str(text), extensions=["smarty"]))
+
+
+def _inline_markdown_filter(text: str) -> Markup:
+    """The same for a short text inside a heading or a table cell: no paragraph around it."""
+    html = _markdown_filter(text)
+    return Markup(html.removeprefix("<p>").removesuffix("</p>"))
 
 
 def _render_template(environment, name: str, context: dict, chapter: ChapterSource | None = None) -> str:

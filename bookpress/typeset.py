@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from .errors import LOGGER, BookError
+from .extensions import NOTE_ID, note_call_id
 from .fetch import BookFetcher
 from .model import Book, ContentsEntry, Options, RenderedChapter
 from .render import render_blank_page, render_front_matter
 
 STYLESHEETS = ("fonts.css", "book.css")
+#: Tried in order for a chapter whose footnotes do not all land on the page of their call.
+NOTE_FALLBACKS = ("notes-relaxed.css", "breaks-relaxed.css")
 CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level headings
 
 
@@ -49,13 +53,38 @@ class Typesetter:
         self.font_config = FontConfiguration()
         layout = book.layout_dir
         names = (*STYLESHEETS, f"paper-{options.paper}.css")
-        self.stylesheets = [CSS(filename=str(layout / name), url_fetcher=self.fetcher,
-                                font_config=self.font_config) for name in names]
+        self.stylesheets = [self._stylesheet(name) for name in names]
+        self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
 
-    def render(self, html: str, first_folio: int | None = None):
-        extra = [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")] if first_folio else []
+    def _stylesheet(self, name: str):
+        return CSS(filename=str(self.book.layout_dir / name), url_fetcher=self.fetcher, font_config=self.font_config)
+
+    def render(self, html: str, first_folio: int | None = None, extra=()):
+        first = [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")] if first_folio else []
         document = HTML(string=html, base_url=str(self.book.layout_dir) + "/", url_fetcher=self.fetcher)
-        return document.render(stylesheets=self.stylesheets + extra, font_config=self.font_config)
+        return document.render(stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config)
+
+    def render_chapter(self, chapter: RenderedChapter, first_folio: int):
+        """Lay out a chapter so that every footnote stands on the page of its call.
+
+        WeasyPrint may push a note to the next page (or, rarely, drop it) when widows and
+        orphans forbid a break; the chapter is then laid out again with those relaxed.
+        """
+        attempts = []
+        for extra in ((), *([fallback] for fallback in self.fallbacks)):
+            document = self.render(chapter.html, first_folio, extra)
+            misplaced = misplaced_notes(document)
+            if not misplaced:
+                return document
+            attempts.append((misplaced, document))
+        misplaced, document = min(attempts, key=lambda attempt: (attempt[0].lost, len(attempt[0].moved)))
+        if misplaced.lost:
+            raise BookError(chapter.source.path, None,
+                            f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
+                            "shorten the footnotes of this chapter or move a call to another sentence")
+        LOGGER.warning("%s: %d footnote(s) stand on the page after their call",
+                       chapter.source.path.name, len(misplaced.moved))
+        return document
 
 
 def typeset(book: Book, chapters: tuple[RenderedChapter, ...], options: Options, timestamp: str) -> TypesetBook:
@@ -75,11 +104,34 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], options: Options,
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutChapter, ...]:
     laid_out, folio = [], 1
     for chapter in chapters:
-        document = typesetter.render(chapter.html, first_folio=folio)
+        document = typesetter.render_chapter(chapter, folio)
         folios = {anchor: folio + index for index, page in enumerate(document.pages) for anchor in page.anchors}
         laid_out.append(LaidOutChapter(chapter, folio, document, folios))
         folio = _next_right_hand_folio(laid_out[-1].last_folio)
     return tuple(laid_out)
+
+
+@dataclass(frozen=True)
+class MisplacedNotes:
+    moved: tuple[str, ...]  # notes set on another page than their call
+    lost: tuple[str, ...]  # notes set on no page at all
+
+    def __bool__(self) -> bool:
+        return bool(self.moved or self.lost)
+
+
+def misplaced_notes(document) -> MisplacedNotes:
+    """The notes of a laid-out document that are not on the page of their call."""
+    page_of = {anchor: index for index, page in enumerate(document.pages) for anchor in page.anchors}
+    notes = {note_call_id(note): note for note in map(note_from_call, page_of) if note}
+    lost = tuple(note for note in notes.values() if note not in page_of)
+    moved = tuple(note for call, note in notes.items() if note in page_of and page_of[note] != page_of[call])
+    return MisplacedNotes(moved, lost)
+
+
+def note_from_call(anchor: str) -> str | None:
+    note = anchor.removesuffix("_call")
+    return note if note != anchor and NOTE_ID.fullmatch(note) else None
 
 
 def _next_right_hand_folio(last_folio: int) -> int:

@@ -1,0 +1,102 @@
+"""Reading a built PDF the way a reader sees it: text per page, by region, folios, labels."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pypdf import PdfReader
+
+MM = 72 / 25.4
+FURNITURE_BAND = 20 * MM  # running heads and folios live within this distance of the edge
+
+
+@dataclass(frozen=True)
+class TextRun:
+    text: str
+    x: float
+    y: float  # from the bottom of the page, in points
+
+
+def _runs(page) -> list[TextRun]:
+    runs = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            runs.append(TextRun(text, x, y))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def squash(text: str) -> str:
+    """Text with hyphenation undone and all white space as single spaces."""
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
+    return " ".join(text.split())
+
+
+class BookPdf:
+    """A built PDF, read once, with what the tests ask of its pages."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.reader = PdfReader(self.path)
+
+    @property
+    def pages(self):
+        return self.reader.pages
+
+    @cached_property
+    def runs(self) -> list[list[TextRun]]:
+        return [_runs(page) for page in self.reader.pages]
+
+    @cached_property
+    def texts(self) -> list[str]:
+        return [page.extract_text() for page in self.reader.pages]
+
+    def height(self, index: int) -> float:
+        return float(self.reader.pages[index].mediabox.height)
+
+    def width(self, index: int) -> float:
+        return float(self.reader.pages[index].mediabox.width)
+
+    def body_text(self, index: int) -> str:
+        """What stands on the page between the head and foot bands."""
+        top = self.height(index) - FURNITURE_BAND
+        return " ".join(run.text for run in self.runs[index] if FURNITURE_BAND < run.y < top)
+
+    def folio(self, index: int) -> str | None:
+        """The page number printed in the foot band, if any."""
+        foot = [run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND]
+        return " ".join(foot) or None
+
+    def running_head(self, index: int) -> str | None:
+        top = self.height(index) - FURNITURE_BAND
+        head = [run.text.strip() for run in self.runs[index] if run.y >= top]
+        return " ".join(head) or None
+
+    @cached_property
+    def labels(self) -> list[str]:
+        return list(self.reader.page_labels)
+
+    def index_of_label(self, label: str) -> int:
+        return self.labels.index(label)
+
+    @cached_property
+    def destinations(self) -> dict[str, int]:
+        """Every named destination (element id) and the page index it points to."""
+        return {name: self.reader.get_destination_page_number(dest)
+                for name, dest in self.reader.named_destinations.items()}
+
+    def outline(self, items=None, depth=0):
+        """(depth, title, page index) for every bookmark, in order."""
+        items = self.reader.outline if items is None else items
+        for item in items:
+            if isinstance(item, list):
+                yield from self.outline(item, depth + 1)
+            else:
+                yield depth, item.title, self.reader.get_destination_page_number(item)
