@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import LOGGER, BookError, raise_all
+from .errors import LOGGER, BookError, BookErrors, raise_all
 from .model import Book, BookInfo, ChapterSource
 from .sources import YamlDocument, did_you_mean, load_yaml, read_text
 
@@ -38,6 +38,8 @@ def load_book(root: Path) -> Book:
             chapters.append(_load_chapter(path, root))
         except BookError as error:
             errors.append(error)
+        except BookErrors as many:
+            errors.extend(many.errors)
     raise_all(errors)
     _warn_unlisted(chapters_dir, files)
     return Book(root=root, info=info, chapters=_numbered(chapters))

@@ -81,25 +81,28 @@ def _render_template(environment, name: str, context: dict, chapter: ChapterSour
     except jinja2.TemplateSyntaxError as error:
         raise BookError(Path(error.filename or name), error.lineno, f"template error: {error.message}") from None
     except jinja2.UndefinedError as error:
-        line = _template_line(error, name)
-        where = chapter.data_path if chapter is not None and chapter.data_path else Path("layout") / name
-        raise BookError(where, None if where.suffix != ".html" else line,
-                        f"the template {name} (line {line}) needs a value that is missing: {error.message}",
+        template, line = _template_place(error, name)
+        where = chapter.data_path if chapter is not None and chapter.data_path else Path("layout") / template
+        raise BookError(where, None, f"the template {template} (line {line}) needs a value that is missing: {error.message}",
                         "check that every entry of the data file has all the keys the template uses") from None
     except jinja2.TemplateNotFound as error:
         raise BookError(Path("layout") / str(error.name), None, "template not found") from None
 
 
-def _template_line(error: Exception, name: str) -> int | None:
+def _template_place(error: Exception, name: str) -> tuple[str, int | None]:
+    """The template and line where rendering failed.
+
+    Jinja rewrites tracebacks so that frames of templates carry the template's file name
+    and line: the last such frame is where the missing value was asked for.
+    """
+    place = (name, None)
     traceback = error.__traceback__
-    line = None
     while traceback is not None:
-        frame = traceback.tb_frame
-        if frame.f_globals.get("__jinja_template__") is not None:
-            template = frame.f_globals["__jinja_template__"]
-            line = template.get_corresponding_lineno(traceback.tb_lineno)
+        filename = traceback.tb_frame.f_code.co_filename
+        if filename.endswith(".html"):
+            place = (Path(filename).name, traceback.tb_lineno)
         traceback = traceback.tb_next
-    return line
+    return place
 
 
 def _body_of(html: str) -> str:

@@ -1,0 +1,227 @@
+"""Bad input: a clear `path:line: message`, a hint, exit code 1, and build/ left as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import pytest
+
+from bookpress.cli import main
+
+PREVIOUS_PDF = b"%PDF-1.7 the last good book\n"
+
+
+@pytest.fixture
+def broken(project):
+    """The test project with a previous good PDF in build/."""
+    (project / "build").mkdir()
+    (project / "build" / "book.pdf").write_bytes(PREVIOUS_PDF)
+    return project
+
+
+def fails(project: Path, capsys) -> str:
+    """Build; assert it failed cleanly and left build/ untouched; return what it printed."""
+    before = _hashes(project / "build")
+    assert main(["--root", str(project)]) == 1
+    assert _hashes(project / "build") == before
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "build/ still holds the last good PDF" in err
+    return err
+
+
+def _hashes(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def write(project: Path, name: str, text: str | bytes) -> None:
+    path = project / "chapters" / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+
+
+# --- book.yml ---------------------------------------------------------------------------------
+
+def test_missing_book_yml(broken, capsys):
+    (broken / "chapters" / "book.yml").unlink()
+    assert "chapters/book.yml: file not found" in fails(broken, capsys)
+
+
+def test_malformed_yaml_names_the_line(broken, capsys):
+    text = (broken / "chapters" / "book.yml").read_text().replace("lang: en", "lang: [en")
+    write(broken, "book.yml", text)
+    err = fails(broken, capsys)
+    assert "chapters/book.yml:" in err and "this YAML cannot be read" in err
+    assert "how to fix:" in err
+
+
+def test_a_value_read_as_yes_or_no(broken, capsys):
+    text = (broken / "chapters" / "book.yml").read_text().replace("lang: en", "lang: no")
+    write(broken, "book.yml", text)
+    err = fails(broken, capsys)
+    assert "chapters/book.yml:4: 'lang' should be text, not the yes-or-no value false" in err
+    assert 'lang: "no"' in err
+
+
+def test_a_key_written_twice(broken, capsys):
+    text = (broken / "chapters" / "book.yml").read_text() + "title: Again\n"
+    write(broken, "book.yml", text)
+    err = fails(broken, capsys)
+    assert "chapters/book.yml:14:" in err and "the key 'title' is written twice (first on line 1)" in err
+
+
+def test_unknown_and_missing_keys_are_reported_together(broken, capsys):
+    text = (broken / "chapters" / "book.yml").read_text().replace("licence:", "lisence:")
+    write(broken, "book.yml", text)
+    err = fails(broken, capsys)
+    assert "chapters/book.yml:7: unknown key 'lisence'" in err and "did you mean 'licence'?" in err
+    assert "the key 'licence' is missing" in err
+
+
+def test_a_date_that_is_not_a_date(broken, capsys):
+    text = (broken / "chapters" / "book.yml").read_text().replace("date: 2026-01-15", "date: next spring")
+    write(broken, "book.yml", text)
+    assert "chapters/book.yml:6: 'date' should be a date like 2026-09-01" in fails(broken, capsys)
+
+
+def test_a_listed_chapter_that_does_not_exist(broken, capsys):
+    (broken / "chapters" / "02-second.md").rename(broken / "chapters" / "02-secnd.md")
+    err = fails(broken, capsys)
+    assert "chapters/book.yml:12: chapter '02-second.md' is listed but there is no such file" in err
+    assert "did you mean '02-secnd.md'?" in err
+
+
+def test_a_chapter_listed_twice(broken, capsys):
+    text = (broken / "chapters" / "book.yml").read_text() + "  - 01-first.md\n"
+    write(broken, "book.yml", text)
+    assert "chapters/book.yml:14: '01-first.md' is listed twice (first on line 11)" in fails(broken, capsys)
+
+
+def test_a_chapter_not_listed_is_left_out_with_a_warning(project, caplog, capsys):
+    write(project, "04-extra.md", "---\ntitle: Extra\n---\n\nText.\n")
+    from bookpress.load import load_book
+    with caplog.at_level(logging.WARNING, logger="bookpress"):
+        book = load_book(project)
+    assert [c.slug for c in book.chapters] == ["first", "second", "table"]
+    assert "chapters/04-extra.md: this chapter is not listed in chapters/book.yml" in caplog.text
+
+
+# --- chapters ---------------------------------------------------------------------------------
+
+def test_front_matter_yaml_error_names_the_line_in_the_file(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\nshort_title: [unclosed\n---\n\nText.\n")
+    assert "chapters/01-first.md:3: this YAML cannot be read" in fails(broken, capsys)
+
+
+def test_unknown_front_matter_key_with_a_hint(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\nshort_titel: One\n---\n\nText.\n")
+    err = fails(broken, capsys)
+    assert "chapters/01-first.md:3: unknown key 'short_titel'" in err
+    assert "did you mean 'short_title'?" in err
+
+
+def test_missing_title(broken, capsys):
+    write(broken, "01-first.md", "---\nshort_title: One\n---\n\nText.\n")
+    assert "chapters/01-first.md:2: the key 'title' is missing" in fails(broken, capsys)
+
+
+def test_numbered_must_be_yes_or_no(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\nnumbered: perhaps\n---\n\nText.\n")
+    assert "chapters/01-first.md:3: 'numbered' should be yes or no" in fails(broken, capsys)
+
+
+def test_no_front_matter(broken, capsys):
+    write(broken, "01-first.md", "# Title\n\nText.\n")
+    assert "chapters/01-first.md:1: the chapter does not start with front matter" in fails(broken, capsys)
+
+
+def test_front_matter_not_closed(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\n\nText.\n")
+    assert "chapters/01-first.md:1: the front matter is not closed" in fails(broken, capsys)
+
+
+def test_empty_file(broken, capsys):
+    write(broken, "01-first.md", "\n  \n")
+    assert "chapters/01-first.md: the file is empty" in fails(broken, capsys)
+
+
+def test_not_utf8(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\nCaf\xe9.\n".encode("latin-1"))
+    err = fails(broken, capsys)
+    assert "chapters/01-first.md:5: the file is not UTF-8 text" in err and "UTF-8" in err
+
+
+def test_byte_order_mark(broken, capsys):
+    write(broken, "01-first.md", b"\xef\xbb\xbf---\ntitle: One\n---\n\nText.\n")
+    assert "chapters/01-first.md:1: the file starts with a byte-order mark" in fails(broken, capsys)
+
+
+def test_box_never_closed(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\nText.\n\n::: review\n### Key terms\n")
+    err = fails(broken, capsys)
+    assert "chapters/01-first.md:7: this box is never closed" in err and "add a line ':::'" in err
+
+
+def test_box_closed_but_never_opened(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\nText.\n:::\n")
+    assert "chapters/01-first.md:6: ':::' closes a box that was never opened" in fails(broken, capsys)
+
+
+def test_box_opened_inside_a_box(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\n::: review\n::: other\n:::\n")
+    assert "chapters/01-first.md:6: a '::: ' box opens inside the box opened on line 5" in fails(broken, capsys)
+
+
+# --- data files and templates -----------------------------------------------------------------
+
+def test_missing_data_file(broken, capsys):
+    (broken / "chapters" / "table.yml").unlink()
+    assert "chapters/03-table.md:4: the data file 'table.yml' is not in chapters/" in fails(broken, capsys)
+
+
+def test_data_file_that_is_not_a_list(broken, capsys):
+    write(broken, "table.yml", "characteristic: one\n")
+    assert "chapters/table.yml:1: the data file should be a list of entries" in fails(broken, capsys)
+
+
+def test_malformed_data_file(broken, capsys):
+    write(broken, "table.yml", "- characteristic: one\n  summary: [two\n")
+    assert "chapters/table.yml:3: this YAML cannot be read" in fails(broken, capsys)
+
+
+def test_missing_template(broken, capsys):
+    text = (broken / "chapters" / "03-table.md").read_text().replace("summary.html", "sumary.html")
+    write(broken, "03-table.md", text)
+    err = fails(broken, capsys)
+    assert "chapters/03-table.md:5: there is no template 'sumary.html' in layout/" in err
+    assert "did you mean 'summary.html'?" in err
+
+
+def test_data_without_template(broken, capsys):
+    text = (broken / "chapters" / "03-table.md").read_text().replace("template: summary.html\n", "")
+    write(broken, "03-table.md", text)
+    assert "chapters/03-table.md:4: a data file needs a template to show it" in fails(broken, capsys)
+
+
+def test_a_data_entry_missing_what_the_template_needs(broken, capsys):
+    write(broken, "table.yml", "- characteristic: one\n  summary: fine\n- characteristic: two\n")
+    err = fails(broken, capsys)
+    assert "chapters/table.yml: the template summary.html (line 10) needs a value that is missing" in err
+    assert "'summary'" in err
+
+
+def test_a_template_syntax_error_names_template_and_line(broken, capsys):
+    path = broken / "layout" / "summary.html"
+    path.write_text(path.read_text().replace("{% endfor %}", "{% endfo %}"))
+    err = fails(broken, capsys)
+    assert "summary.html:12: template error" in err
+
+
+def test_several_problems_are_reported_at_once(broken, capsys):
+    write(broken, "01-first.md", "---\ntitel: One\n---\n\nText.\n")
+    write(broken, "02-second.md", "---\ntitle: Two\n---\n\n::: box\n")
+    err = fails(broken, capsys)
+    assert "chapters/01-first.md:2: unknown key 'titel'" in err
+    assert "chapters/02-second.md:5: this box is never closed" in err
+    assert "(3 problems)" in err

@@ -1,0 +1,61 @@
+"""The Markdown extensions, as (markdown, html) pairs."""
+
+from __future__ import annotations
+
+import markdown
+import pytest
+
+from bookpress.extensions import FencedBlockExtension, HeadingIdExtension, IdRegistry, PageFootnoteExtension
+from bookpress.render import MARKDOWN_EXTENSIONS
+
+
+def convert(text: str, registry: IdRegistry | None = None) -> str:
+    registry = registry or IdRegistry()
+    converter = markdown.Markdown(extensions=[
+        *MARKDOWN_EXTENSIONS, FencedBlockExtension(), PageFootnoteExtension(registry), HeadingIdExtension(registry)])
+    return converter.convert(text)
+
+
+@pytest.mark.parametrize("source, html", [
+    ("::: review\n### Key terms\n\n- **Purge** — removal.\n:::",
+     '<div class="review">\n<h3 id="key-terms">Key terms</h3>\n<ul>\n<li><strong>Purge</strong> — removal.</li>\n</ul>\n</div>'),
+    ("Before.\n\n::: note\nInside *here*.\n:::\n\nAfter.",
+     '<p>Before.</p>\n<div class="note">\n<p>Inside <em>here</em>.</p>\n</div>\n<p>After.</p>'),
+    ("::: box\nFirst.\n\nSecond.\n:::",
+     '<div class="box">\n<p>First.</p>\n<p>Second.</p>\n</div>'),
+])
+def test_fenced_blocks(source, html):
+    assert convert(source) == html
+
+
+def test_footnote_text_moves_to_its_call_for_the_foot_of_the_page():
+    html = convert("A claim.[^x] More.\n\n[^x]: Conquest, *The Great Terror* (1968).")
+    assert html == ('<p>A claim.<a class="note-call" id="note_1_call"></a><span class="footnote" id="note_1">'
+                    'Conquest, <em>The Great Terror</em> (1968).</span> More.</p>')
+
+
+def test_footnote_ids_are_unique_across_documents():
+    registry = IdRegistry()
+    first = convert("One.[^a]\n\n[^a]: A.", registry)
+    second = convert("Two.[^a]\n\n[^a]: B.", registry)
+    assert 'id="note_1"' in first and 'id="note_2"' in second
+
+
+def test_heading_ids_are_unique_across_the_book_and_recorded():
+    registry = IdRegistry()
+    convert("## A section\n\n## A section", registry)
+    assert [h.id for h in registry.headings] == ["a-section", "a-section-2"]
+    html = convert("## A section", registry)
+    assert html == '<h2 id="a-section-3">A section</h2>'
+
+
+def test_heading_titles_carry_smart_quotes_and_ids_stay_ascii():
+    registry = IdRegistry()
+    html = convert("## Stalin's \"signature\"", registry)
+    assert registry.headings[0].title == "Stalin\u2019s \u201csignature\u201d"
+    assert 'id="stalins-signature"' in html
+
+
+def test_an_explicit_heading_id_is_kept():
+    registry = IdRegistry()
+    assert convert("## Title {#custom}", registry) == '<h2 id="custom">Title</h2>'

@@ -1,0 +1,89 @@
+"""What a build leaves in build/: reproducible bytes, and nothing half-written after a failure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from bookpress import finish, typeset
+from bookpress.cli import main
+from bookpress.errors import BookError
+from bookpress.typeset import MisplacedNotes, misplaced_notes
+
+from conftest import ROOT
+
+
+def test_two_builds_of_the_same_sources_are_byte_identical(book_path, tmp_path):
+    again = tmp_path / "again.pdf"
+    environment = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    subprocess.run([sys.executable, str(ROOT / "make_book.py"), "--root", str(ROOT), "--output", str(again)],
+                   check=True, capture_output=True, env=environment)
+    assert again.read_bytes() == book_path.read_bytes()
+
+
+def test_source_date_epoch_sets_the_pdf_dates(project, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert main(["--root", str(project)]) == 0
+    from pypdf import PdfReader
+    assert PdfReader(project / "build" / "book.pdf").metadata["/CreationDate"] == "D:20231114221320Z"
+
+
+def test_the_command_line_says_where_the_pdf_went(project, capsys):
+    assert main(["--root", str(project)]) == 0
+    assert capsys.readouterr().out.strip() == "The book is ready: build/book.pdf"
+    assert (project / "build" / "book.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(project, monkeypatch):
+    assert main(["--root", str(project)]) == 0
+    good = (project / "build" / "book.pdf").read_bytes()
+
+    def fail_midway(*arguments):
+        raise OSError("No space left on device")
+
+    real_fsync = os.fsync
+    monkeypatch.setattr(finish.os, "fsync", fail_midway)
+    with pytest.raises(OSError):
+        main(["--root", str(project), "--paper", "letter"])
+    monkeypatch.setattr(finish.os, "fsync", real_fsync)
+    assert (project / "build" / "book.pdf").read_bytes() == good
+    assert sorted(p.name for p in (project / "build").iterdir()) == ["book.pdf"]
+
+
+def test_write_atomically_replaces_the_whole_file(tmp_path):
+    target = tmp_path / "out" / "book.pdf"
+    finish.write_atomically(target, b"first")
+    finish.write_atomically(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert oct(target.stat().st_mode & 0o777) != oct(0o600)
+
+
+# --- footnotes that layout could not keep with their call ------------------------------------
+
+def _document(*anchors_per_page):
+    return SimpleNamespace(pages=[SimpleNamespace(anchors=dict.fromkeys(anchors)) for anchors in anchors_per_page])
+
+
+def test_misplaced_notes_are_found_moved_or_lost():
+    document = _document(["note_1_call", "note_1", "note_2_call", "note_3_call"], ["note_2", "heading"])
+    assert misplaced_notes(document) == MisplacedNotes(moved=("note_2",), lost=("note_3",))
+    assert not misplaced_notes(_document(["note_1_call", "note_1"]))
+
+
+def test_a_note_lost_by_layout_stops_the_build_naming_the_chapter(project, monkeypatch, capsys):
+    monkeypatch.setattr(typeset, "misplaced_notes", lambda document: MisplacedNotes((), ("note_1",)))
+    (project / "build").mkdir()
+    (project / "build" / "book.pdf").write_bytes(b"%PDF good")
+    assert main(["--root", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "chapters/01-first.md: 1 footnote(s) cannot be placed on the page" in err
+    assert (project / "build" / "book.pdf").read_bytes() == b"%PDF good"
+
+
+def test_book_error_formats_path_line_and_hint(tmp_path):
+    error = BookError(tmp_path / "chapters" / "02-gulag.md", 14, "unknown term", "did you mean 'Gulag'?")
+    assert error.format(tmp_path) == "chapters/02-gulag.md:14: unknown term\n    how to fix: did you mean 'Gulag'?"
