@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 
+import markdown
 import pypdfium2
 import pytest
 import yaml
@@ -132,6 +134,32 @@ def test_chapter_opening_pages_have_no_running_head(book):
             assert book.running_head(page) is None, title
 
 
+def test_no_section_heading_is_stranded_at_the_foot_of_a_page(book):
+    sections = [item for item in _flat_outline(book.reader.outline, depth=0) if item[0] == 1]
+    assert len(sections) > 20
+    for _, item in sections:
+        page = book.reader.get_destination_page_number(item)
+        below = [run for run in book.runs[page] if item.top - 60 < run.y < item.top - 18]
+        assert below, f"'{item.title}' has no text under it on page {book.labels[page]}"
+
+
+def _flat_outline(items, depth):
+    for item in items:
+        if isinstance(item, list):
+            yield from _flat_outline(item, depth + 1)
+        else:
+            yield depth, item
+
+
+def test_table_rows_are_never_split_across_pages(book):
+    rows = [row for chapter in sources().chapters if chapter.template == "summary.html" for row in chapter.data]
+    pages = [squash(book.body_text(i)) for i in range(len(book.pages))]
+    for row in rows:
+        first_words = squash(_typographic(row["summary"])).split()[:4]
+        last_words = squash(_typographic(row["summary"])).split()[-3:]
+        assert any(" ".join(first_words) in text and " ".join(last_words) in text for text in pages), row
+
+
 # --- content ------------------------------------------------------------------------------
 
 def test_chapters_summary_rows_and_questions_are_in_order(book):
@@ -154,8 +182,9 @@ def test_chapters_summary_rows_and_questions_are_in_order(book):
 
 
 def _typographic(text: str) -> str:
-    # The booklet sets straight quotes as curly ones.
-    return text.replace("'", "\u2019")
+    """The text as printed: Markdown rendered, straight quotes made curly, tags dropped."""
+    rendered = markdown.markdown(text, extensions=["smarty"])
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered))
 
 
 @pytest.mark.parametrize("edition", ["book", "letter_book"])
@@ -233,7 +262,7 @@ def test_nothing_runs_into_the_outer_5mm_of_any_page(book_path):
         document.close()
 
 
-def test_the_table_header_is_shaded_and_the_review_boxes_are_drawn(book_path, book):
+def test_review_boxes_are_drawn_tinted(book_path, book):
     # A look at the pages that carry boxes: the review box's tint must be on them.
     document = pypdfium2.PdfDocument(str(book_path))
     try:
