@@ -51,7 +51,6 @@ class Typesetter:
         self.book = book
         self.fetcher = BookFetcher(book.root)
         self.font_config = FontConfiguration()
-        layout = book.layout_dir
         names = (*STYLESHEETS, f"paper-{options.paper}.css")
         self.stylesheets = [self._stylesheet(name) for name in names]
         self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
@@ -77,7 +76,7 @@ class Typesetter:
             if not misplaced:
                 return document
             attempts.append((misplaced, document))
-        misplaced, document = min(attempts, key=lambda attempt: (attempt[0].lost, len(attempt[0].moved)))
+        misplaced, document = min(attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved)))
         if misplaced.lost:
             raise BookError(chapter.source.path, None,
                             f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
