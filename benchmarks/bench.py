@@ -35,7 +35,7 @@ def final_html(options: Options) -> str:
     book = load_book(ROOT)
     chapters = render_chapters(book)
     typeset_book = typeset(book, chapters, options, timestamp="2026-01-01T00:00:00Z")
-    return render_whole_book(book, typeset_book.front_html, chapters)
+    return render_whole_book(book, typeset_book.front_html, [part.section for part in typeset_book.parts])
 
 
 def floor(html: str, options: Options) -> None:

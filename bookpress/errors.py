@@ -46,6 +46,23 @@ class BookErrors(Exception):
         self.errors = errors
 
 
+def warn(path: Path | str | None, line: int | None, message: str, hint: str | None = None) -> None:
+    """Report a problem that does not stop the build (unless --strict)."""
+    error = BookError(path or "", line, message, hint)
+    LOGGER.warning("%s", error.format(), extra={"book_error": error})
+
+
+class WarningCollector(logging.Handler):
+    """Collects the warnings of one build, so --strict can turn them into errors."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.errors: list[BookError] = []
+
+    def emit(self, record):
+        self.errors.append(getattr(record, "book_error", None) or BookError("", None, record.getMessage()))
+
+
 def raise_all(errors: list[BookError]) -> None:
     """Raise the problems found so far, if any, all at once."""
     if len(errors) == 1:

@@ -11,9 +11,11 @@ from markdown import Extension
 from markdown.blockprocessors import BlockProcessor
 from markdown.extensions.footnotes import NBSP_PLACEHOLDER
 from markdown.extensions.toc import render_inner_html, strip_tags
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from .model import Heading
+from .index import IndexTerm, parse_mark
+from .model import Heading, IndexMark
 
 HEADING_TAGS = {f"h{level}": level for level in range(1, 7)}
 
@@ -161,7 +163,9 @@ class IdRegistry:
     def __init__(self):
         self.used: set[str] = set()
         self.headings: list[Heading] = []
+        self.marks: list[IndexMark] = []
         self.notes = 0
+        self.mark_count = 0
 
     def claim(self, wanted: str) -> str:
         candidate, suffix = wanted, 1
@@ -173,6 +177,15 @@ class IdRegistry:
 
     def start_document(self) -> None:
         self.headings = []
+        self.marks = []
+
+    def mark(self, element, heading: str, sub: str | None = None):
+        """Make element an index mark: give it an id and record what it indexes."""
+        self.mark_count += 1
+        element.set("class", "ix")
+        element.set("id", self.claim(f"ix_{self.mark_count}"))
+        self.marks.append(IndexMark(element.get("id"), heading, sub))
+        return element
 
     def next_note_id(self) -> str:
         """note_1, note_2, … across the book; slugs never hold '_', so no heading takes one."""
@@ -208,9 +221,127 @@ class HeadingIdExtension(Extension):
 
     def extendMarkdown(self, md):
         md.registerExtension(self)
-        # After attr_list (8), so that an id written as {#id} is kept, and after smarty (2),
+        # After attr_list (8), so that an id written as {#id} is kept, and after smarty (6),
         # so that titles carry the same curly quotes as the page.
         md.treeprocessors.register(HeadingIdTreeprocessor(md, self.registry), "book_heading_ids", 1)
 
     def reset(self):
         self.registry.start_document()
+
+
+# --- Index marks: [words]{^}, [words]{^Heading; sub}, {^Heading; sub} ------------------------
+
+INDEX_MARK = (r"\[(?P<text>[^\]\n]+)\]\{\^(?P<target>[^}\n]*)\}"
+              r"|\{\^(?P<hidden>[^}\n]*)\}")
+
+
+class IndexMarkInlineProcessor(InlineProcessor):
+    """``[the secret police]{^NKVD}`` indexes the words under a heading; ``{^Heading}`` marks a spot."""
+
+    def __init__(self, registry: IdRegistry):
+        super().__init__(INDEX_MARK)
+        self.registry = registry
+
+    def handleMatch(self, match, data):
+        if match.group("text") is not None:
+            element = etree.Element("span")
+            element.text = match.group("text")
+            target = match.group("target").strip() or match.group("text")
+        else:
+            element, target = etree.Element("a"), match.group("hidden")
+        heading, sub = parse_mark(target)
+        return self.registry.mark(element, heading, sub), match.start(0), match.end(0)
+
+
+class IndexMarkExtension(Extension):
+    def __init__(self, registry: IdRegistry, **kwargs):
+        self.registry = registry
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        # Before links (160), so that [words]{^...} is never read as a link reference.
+        md.inlinePatterns.register(IndexMarkInlineProcessor(self.registry), "index_mark", 185)
+
+
+# --- Terms of index.yml, indexed wherever they stand in the text -----------------------------
+
+#: Elements whose text is never indexed automatically.
+NOT_INDEXED = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre"}
+
+
+def term_pattern(terms: tuple[IndexTerm, ...]) -> tuple[re.Pattern | None, dict[str, str]]:
+    """One pattern for every form of every term, longest first, and the heading of each form.
+
+    A form with a capital letter matches only as written (names); a lower-case form also
+    matches with a capital first letter, as at the start of a sentence.
+    """
+    heading_of: dict[str, str] = {}
+    for term in terms:
+        if term.see is None:
+            for form in term.forms:
+                heading_of[form] = term.heading
+                if form == form.lower():
+                    heading_of[form[:1].upper() + form[1:]] = term.heading
+    if not heading_of:
+        return None, heading_of
+    alternatives = "|".join(re.escape(form) for form in sorted(heading_of, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), heading_of
+
+
+class AutoIndexTreeprocessor(Treeprocessor):
+    """Wraps each occurrence of a term of index.yml in an index mark."""
+
+    def __init__(self, md, registry: IdRegistry, terms: tuple[IndexTerm, ...]):
+        super().__init__(md)
+        self.registry = registry
+        self.pattern, self.heading_of = term_pattern(terms)
+
+    def run(self, root):
+        if self.pattern is not None:
+            self._index(root)
+
+    def _index(self, element):
+        if element.tag in NOT_INDEXED or element.get("class") == "ix":
+            return
+        pieces = self._marked(element.text)
+        if pieces:
+            element.text = pieces[0]
+            for offset, mark in enumerate(pieces[1:]):
+                element.insert(offset, mark)
+        for child in list(element):
+            self._index(child)
+            pieces = self._marked(child.tail)
+            if pieces:
+                child.tail = pieces[0]
+                position = list(element).index(child) + 1
+                for offset, mark in enumerate(pieces[1:]):
+                    element.insert(position + offset, mark)
+
+    def _marked(self, text):
+        """[text before the first match, mark, mark, …] with each mark's tail set; None if no match."""
+        if not text or not self.pattern.search(text):
+            return None
+        pieces, position = [None], 0
+        for match in self.pattern.finditer(text):
+            if pieces[-1] is None:
+                pieces[0] = text[:match.start()]
+            else:
+                pieces[-1].tail = text[position:match.start()]
+            mark = etree.Element("span")
+            mark.text = match.group(0)
+            pieces.append(self.registry.mark(mark, self.heading_of[match.group(0)]))
+            position = match.end()
+        pieces[-1].tail = text[position:]
+        return pieces
+
+
+class AutoIndexExtension(Extension):
+    def __init__(self, registry: IdRegistry, terms: tuple[IndexTerm, ...], **kwargs):
+        self.registry = registry
+        self.terms = terms
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        # After inline patterns (20) and attribute lists (8), before smarty (6): terms are
+        # matched against the text as written, with straight quotes.
+        md.treeprocessors.register(AutoIndexTreeprocessor(md, self.registry, self.terms), "auto_index", 7)

@@ -7,7 +7,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import LOGGER, BookError, BookErrors, raise_all
+from .errors import BookError, BookErrors, raise_all, warn
+from .extensions import INDEX_MARK
+from .index import load_terms, parse_mark
 from .model import Book, BookInfo, ChapterSource
 from .sources import YamlDocument, did_you_mean, load_yaml, read_text
 
@@ -32,17 +34,27 @@ def load_book(root: Path) -> Book:
     errors: list[BookError] = []
     info = _book_info(book_yml, errors)
     files = _listed_chapter_files(book_yml, chapters_dir, errors)
+    terms = _collect(errors, load_terms, chapters_dir) or ()
     chapters = []
     for path in files:
-        try:
-            chapters.append(_load_chapter(path, root))
-        except BookError as error:
-            errors.append(error)
-        except BookErrors as many:
-            errors.extend(many.errors)
+        chapter = _collect(errors, _load_chapter, path, root)
+        if chapter is not None:
+            chapters.append(chapter)
+            _collect(errors, _check_index_marks, chapter, terms)
     raise_all(errors)
     _warn_unlisted(chapters_dir, files)
-    return Book(root=root, info=info, chapters=_numbered(chapters))
+    return Book(root=root, info=info, chapters=_numbered(chapters), index_terms=terms)
+
+
+def _collect(errors: list[BookError], function, *arguments):
+    """Call function; record the problems it raises and go on, to report them all at once."""
+    try:
+        return function(*arguments)
+    except BookError as error:
+        errors.append(error)
+    except BookErrors as many:
+        errors.extend(many.errors)
+    return None
 
 
 # --- book.yml --------------------------------------------------------------------------------
@@ -91,8 +103,8 @@ def _warn_unlisted(chapters_dir: Path, files: list[Path]) -> None:
     listed = {path.name for path in files}
     for path in sorted(chapters_dir.glob("*.md")):
         if path.name not in listed:
-            LOGGER.warning("%s: this chapter is not listed in chapters/book.yml and is left out of the book",
-                           path.relative_to(chapters_dir.parent))
+            warn(path, None, "this chapter is not listed in chapters/book.yml and is left out of the book",
+                 "add it under 'chapters:' in book.yml, or remove the file")
 
 
 # --- chapters --------------------------------------------------------------------------------
@@ -145,6 +157,24 @@ def _check_fences(body: str, body_line: int, path: Path) -> None:
             opened = None
     if opened is not None:
         raise BookError(path, opened, "this box is never closed", "add a line ':::' where the box ends")
+
+
+def _check_index_marks(chapter: ChapterSource, terms) -> None:
+    """Index marks name a heading; a heading that only points elsewhere ('see') takes no marks."""
+    pointers = {term.heading: term.see for term in terms if term.see}
+    errors = []
+    for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+        for match in re.finditer(INDEX_MARK, line):
+            target = match.group("target") if match.group("text") is not None else match.group("hidden")
+            heading, _ = parse_mark(target.strip() or (match.group("text") or ""))
+            if not heading:
+                errors.append(BookError(chapter.path, number, f"the index mark '{match.group(0)}' names no term",
+                                        "write the term after the ^, like {^Great Purge}"))
+            elif heading in pointers:
+                errors.append(BookError(chapter.path, number,
+                                        f"'{heading}' only points to '{pointers[heading]}' in the index (see), so nothing can be indexed under it",
+                                        f"index it under '{pointers[heading]}': {{^{pointers[heading]}}}"))
+    raise_all(errors)
 
 
 def _load_data(values: dict, doc: YamlDocument, path: Path):

@@ -16,6 +16,7 @@ class Options:
 
     paper: str = "a4"
     output: Path | None = None  # defaults to <project>/build/book.pdf
+    strict: bool = False  # warnings are errors
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Book:
     root: Path
     info: BookInfo
     chapters: tuple[ChapterSource, ...]
+    index_terms: tuple = ()  # IndexTerm, from chapters/index.yml
 
     @property
     def layout_dir(self) -> Path:
@@ -72,6 +74,15 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class IndexMark:
+    """A place in a chapter that the index points to: an element id and what it indexes."""
+
+    id: str
+    heading: str
+    sub: str | None = None
+
+
+@dataclass(frozen=True)
 class RenderedChapter:
     """A chapter as a standalone HTML document, and the headings it contains."""
 
@@ -79,6 +90,7 @@ class RenderedChapter:
     html: str  # the standalone document the chapter is laid out from
     section: str  # the chapter's <section>, for the whole-book document
     headings: tuple[Heading, ...]
+    marks: tuple[IndexMark, ...] = ()
 
 
 @dataclass(frozen=True)

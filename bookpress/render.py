@@ -9,8 +9,12 @@ import markdown
 from markupsafe import Markup
 
 from .errors import BookError
-from .extensions import FencedBlockExtension, HeadingIdExtension, IdRegistry, PageFootnoteExtension
+from .extensions import (AutoIndexExtension, FencedBlockExtension, HeadingIdExtension, IdRegistry,
+                         IndexMarkExtension, PageFootnoteExtension)
+from .index import IndexGroup, unused_terms
 from .model import Book, ChapterSource, ContentsEntry, Heading, RenderedChapter
+
+INDEX_ID = "index"  # the index's heading; claimed before any chapter's
 
 MARKDOWN_EXTENSIONS = ["tables", "footnotes", "attr_list", "sane_lists", "smarty"]
 
@@ -18,10 +22,19 @@ MARKDOWN_EXTENSIONS = ["tables", "footnotes", "attr_list", "sane_lists", "smarty
 def render_chapters(book: Book) -> tuple[RenderedChapter, ...]:
     """Every chapter as its own HTML document; heading ids are unique across the book."""
     registry = IdRegistry()
-    converter = markdown.Markdown(extensions=[
-        *MARKDOWN_EXTENSIONS, FencedBlockExtension(), PageFootnoteExtension(registry), HeadingIdExtension(registry)])
+    registry.claim(INDEX_ID)
+    converter = markdown_converter(registry, book.index_terms)
     environment = template_environment(book.layout_dir)
-    return tuple(_render_chapter(book, chapter, converter, registry, environment) for chapter in book.chapters)
+    chapters = tuple(_render_chapter(book, chapter, converter, registry, environment) for chapter in book.chapters)
+    unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
+    return chapters
+
+
+def markdown_converter(registry: IdRegistry, index_terms=()) -> markdown.Markdown:
+    """Python-Markdown with the book's extensions; ids are claimed in the registry."""
+    return markdown.Markdown(extensions=[
+        *MARKDOWN_EXTENSIONS, FencedBlockExtension(), PageFootnoteExtension(registry),
+        IndexMarkExtension(registry), AutoIndexExtension(registry, index_terms), HeadingIdExtension(registry)])
 
 
 def _render_chapter(book, chapter: ChapterSource, converter, registry, environment) -> RenderedChapter:
@@ -29,11 +42,12 @@ def _render_chapter(book, chapter: ChapterSource, converter, registry, environme
     converter.reset()
     body_html = converter.convert(chapter.body)
     headings = (title, *registry.headings)
+    marks = tuple(registry.marks)
     context = {"book": book.info, "chapter": chapter, "title_id": title.id,
                "body_html": Markup(body_html), "data": chapter.data}
     section = _render_template(environment, "_chapter.html", context, chapter)
     html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
-    return RenderedChapter(source=chapter, html=html, section=section, headings=headings)
+    return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks)
 
 
 def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timestamp: str) -> str:
@@ -43,16 +57,24 @@ def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timesta
                             {"book": book.info, "contents": contents, "timestamp": timestamp})
 
 
+def render_index(book: Book, groups: tuple[IndexGroup, ...]) -> tuple[str, str]:
+    """The index as a document of its own and as a section of the whole book."""
+    environment = template_environment(book.layout_dir)
+    context = {"book": book.info, "groups": groups, "title_id": INDEX_ID}
+    section = _render_template(environment, "_index.html", context)
+    return _render_template(environment, "index.html", {**context, "section": Markup(section)}), section
+
+
 def render_blank_page(book: Book) -> str:
     """A page with nothing on it, to make the next chapter start on a right-hand page."""
     return _render_template(template_environment(book.layout_dir), "blank.html", {"book": book.info})
 
 
-def render_whole_book(book: Book, front_html: str, chapters: tuple[RenderedChapter, ...]) -> str:
+def render_whole_book(book: Book, front_html: str, sections: list[str]) -> str:
     """The whole book as one HTML document, as a plain WeasyPrint render would take it."""
     environment = template_environment(book.layout_dir)
     return _render_template(environment, "book.html", {
-        "book": book.info, "front": Markup(_body_of(front_html)), "sections": [Markup(c.section) for c in chapters]})
+        "book": book.info, "front": Markup(_body_of(front_html)), "sections": [Markup(s) for s in sections]})
 
 
 def template_environment(layout_dir: Path) -> jinja2.Environment:

@@ -60,9 +60,9 @@ class YamlDocument:
         node = self._value_node(key, want_key=True)
         return self._first_line + (node.start_mark.line if node is not None else 0)
 
-    def item_lines(self, key: str) -> list[int]:
-        """The lines of the items of a top-level list."""
-        node = self._value_node(key, want_key=False)
+    def item_lines(self, key: str | None = None) -> list[int]:
+        """The lines of the items of a list under a top-level key (or of the document's list)."""
+        node = self._node if key is None else self._value_node(key, want_key=False)
         if not isinstance(node, yaml.SequenceNode):
             return []
         return [self._first_line + item.start_mark.line for item in node.value]

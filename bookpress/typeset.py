@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from .errors import LOGGER, BookError
+from .errors import BookError, warn
 from .extensions import NOTE_ID, note_call_id
 from .fetch import BookFetcher
-from .model import Book, ContentsEntry, Options, RenderedChapter
-from .render import render_blank_page, render_front_matter
+from .index import Occurrence, build_index
+from .model import Book, ContentsEntry, Heading, IndexMark, Options, RenderedChapter
+from .render import INDEX_ID, render_blank_page, render_front_matter, render_index
 
 STYLESHEETS = ("fonts.css", "book.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
@@ -20,10 +21,13 @@ CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level heading
 
 
 @dataclass(frozen=True)
-class LaidOutChapter:
-    """A chapter's pages, laid out from the folio it starts on."""
+class LaidOutPart:
+    """A chapter or the index: its pages, laid out from the folio it starts on."""
 
-    rendered: RenderedChapter
+    headings: tuple[Heading, ...]  # the first is the part's title
+    number: int | None
+    marks: tuple[IndexMark, ...]
+    section: str  # its HTML section, for the whole-book document
     first_folio: int
     document: object  # weasyprint.Document
     folios: dict  # element id -> folio of the page it landed on
@@ -39,7 +43,7 @@ class TypesetBook:
 
     document: object  # weasyprint.Document of all pages
     front_matter_pages: int
-    chapters: tuple[LaidOutChapter, ...]
+    parts: tuple[LaidOutPart, ...]
     contents: tuple[ContentsEntry, ...]
     front_html: str
 
@@ -81,8 +85,8 @@ class Typesetter:
             raise BookError(chapter.source.path, None,
                             f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
                             "shorten the footnotes of this chapter or move a call to another sentence")
-        LOGGER.warning("%s: %d footnote(s) stand on the page after their call",
-                       chapter.source.path.name, len(misplaced.moved))
+        warn(chapter.source.path, None, f"{len(misplaced.moved)} footnote(s) stand on the page after their call",
+             "shorten the footnotes of this chapter or move a call to another sentence")
         return document
 
 
@@ -90,6 +94,8 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], options: Options,
     """Lay out the chapters in order, each on a right-hand page, then the front matter."""
     typesetter = Typesetter(book, options)
     laid_out = lay_out_chapters(typesetter, chapters)
+    index = lay_out_index(typesetter, book, laid_out)
+    laid_out += (index,) if index else ()
     contents = contents_entries(laid_out)
     front_html = render_front_matter(book, contents, timestamp)
     front = typesetter.render(front_html)
@@ -100,14 +106,44 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], options: Options,
     return TypesetBook(document, len(front_pages), laid_out, contents, front_html)
 
 
-def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutChapter, ...]:
+def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
     laid_out, folio = [], 1
     for chapter in chapters:
         document = typesetter.render_chapter(chapter, folio)
-        folios = {anchor: folio + index for index, page in enumerate(document.pages) for anchor in page.anchors}
-        laid_out.append(LaidOutChapter(chapter, folio, document, folios))
+        laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
+                                    folio, document, _folios(document, folio)))
         folio = _next_right_hand_folio(laid_out[-1].last_folio)
     return tuple(laid_out)
+
+
+def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | None:
+    """The index, from where every mark landed; laid out last, so nothing before it moves."""
+    groups = build_index(book.index_terms, occurrences(parts))
+    if not groups:
+        return None
+    html, section = render_index(book, groups)
+    folio = _next_right_hand_folio(parts[-1].last_folio)
+    document = typesetter.render(html, folio)
+    return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio, document, _folios(document, folio))
+
+
+def occurrences(parts) -> list[Occurrence]:
+    """Each index mark with the folio of the page it landed on."""
+    return [Occurrence(mark.heading, mark.sub, mark.id, part.folios[mark.id], str(part.folios[mark.id]))
+            for part in parts for mark in part.marks if mark.id in part.folios]
+
+
+def _folios(document, first_folio: int) -> dict:
+    return {anchor: first_folio + index for anchor, index in first_pages(document).items()}
+
+
+def first_pages(document) -> dict:
+    """Each element id and the first page it stands on (an inline can run over a page break)."""
+    pages: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, index)
+    return pages
 
 
 @dataclass(frozen=True)
@@ -121,7 +157,7 @@ class MisplacedNotes:
 
 def misplaced_notes(document) -> MisplacedNotes:
     """The notes of a laid-out document that are not on the page of their call."""
-    page_of = {anchor: index for index, page in enumerate(document.pages) for anchor in page.anchors}
+    page_of = first_pages(document)
     notes = {note_call_id(note): note for note in map(note_from_call, page_of) if note}
     lost = tuple(note for note in notes.values() if note not in page_of)
     moved = tuple(note for call, note in notes.items() if note in page_of and page_of[note] != page_of[call])
@@ -140,10 +176,10 @@ def _next_right_hand_folio(last_folio: int) -> int:
 
 def contents_entries(laid_out) -> tuple[ContentsEntry, ...]:
     entries = []
-    for chapter in laid_out:
-        title, *headings = chapter.rendered.headings
-        children = tuple(ContentsEntry(h, str(chapter.folios[h.id])) for h in headings if h.level == CONTENTS_LEVEL)
-        entries.append(ContentsEntry(title, str(chapter.folios[title.id]), chapter.rendered.source.number, children))
+    for part in laid_out:
+        title, *headings = part.headings
+        children = tuple(ContentsEntry(h, str(part.folios[h.id])) for h in headings if h.level == CONTENTS_LEVEL)
+        entries.append(ContentsEntry(title, str(part.folios[title.id]), part.number, children))
     return tuple(entries)
 
 
