@@ -225,3 +225,85 @@ def test_several_problems_are_reported_at_once(broken, capsys):
     assert "chapters/01-first.md:2: unknown key 'titel'" in err
     assert "chapters/02-second.md:5: this box is never closed" in err
     assert "(3 problems)" in err
+
+
+# --- the index --------------------------------------------------------------------------------
+
+INDEX_YML = """# terms
+- term: Gulag
+  aliases: [camps]
+  see_also: [NKVD]
+- term: NKVD
+- term: Terror, Great
+  see: Great Purge
+- term: Great Purge
+"""
+
+
+def with_index(project: Path, text: str = INDEX_YML) -> Path:
+    write(project, "index.yml", text)
+    return project
+
+
+def test_an_index_mark_with_no_term(broken, capsys):
+    with_index(broken)
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\nText with an empty mark{^ }.\n\nAnd [ ]{^; sub}.\n")
+    err = fails(broken, capsys)
+    assert "chapters/01-first.md:5: the index mark '{^ }' names no term" in err
+    assert "chapters/01-first.md:7: the index mark '[ ]{^; sub}' names no term" in err
+
+
+def test_a_see_that_names_no_heading(broken, capsys):
+    with_index(broken, INDEX_YML.replace("see: Great Purge", "see: Great Purges"))
+    err = fails(broken, capsys)
+    assert "chapters/index.yml:6: 'Terror, Great' refers to 'Great Purges', which is not a term of the index" in err
+    assert "did you mean 'Great Purge'?" in err
+
+
+def test_a_see_also_that_names_no_heading(broken, capsys):
+    with_index(broken, INDEX_YML.replace("see_also: [NKVD]", "see_also: [KGB]"))
+    assert "chapters/index.yml:2: 'Gulag' refers to 'KGB', which is not a term of the index" in fails(broken, capsys)
+
+
+def test_a_see_heading_that_would_get_locators(broken, capsys):
+    with_index(broken)
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\nThe [Great Terror]{^Terror, Great} began.\n")
+    err = fails(broken, capsys)
+    assert "chapters/01-first.md:5: 'Terror, Great' only points to 'Great Purge' in the index (see)" in err
+    assert "{^Great Purge}" in err
+
+
+def test_a_see_heading_with_aliases(broken, capsys):
+    with_index(broken, INDEX_YML.replace("  see: Great Purge\n", "  see: Great Purge\n  aliases: [terror]\n"))
+    assert "chapters/index.yml:6: 'Terror, Great' only points to 'Great Purge', so it cannot have aliases" in fails(broken, capsys)
+
+
+def test_a_malformed_index_yml(broken, capsys):
+    with_index(broken, INDEX_YML.replace("  aliases: [camps]", "  aliases: [camps"))
+    assert "chapters/index.yml:4: this YAML cannot be read" in fails(broken, capsys)
+
+
+def test_an_index_entry_without_a_term(broken, capsys):
+    with_index(broken, INDEX_YML + "- aliases: [quota]\n")
+    assert "chapters/index.yml:9: each entry needs a 'term:'" in fails(broken, capsys)
+
+
+def test_an_unknown_key_in_index_yml(broken, capsys):
+    with_index(broken, INDEX_YML.replace("  see_also: [NKVD]", "  seealso: [NKVD]"))
+    err = fails(broken, capsys)
+    assert "chapters/index.yml:2: unknown key 'seealso'" in err and "did you mean 'see_also'?" in err
+
+
+def test_a_term_that_never_occurs_is_a_warning(project, capsys):
+    with_index(project)
+    assert main(["--root", str(project)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text" in err
+
+
+def test_a_term_that_never_occurs_is_an_error_under_strict(broken, capsys):
+    with_index(broken)
+    before = _hashes(broken / "build")
+    assert main(["--root", str(broken), "--strict"]) == 1
+    assert _hashes(broken / "build") == before
+    assert "chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text" in capsys.readouterr().err
