@@ -176,6 +176,7 @@ class IdRegistry:
         return candidate
 
     def start_document(self) -> None:
+        """Begin a chapter: its headings and marks are collected afresh, its ids stay unique."""
         self.headings = []
         self.marks = []
 
@@ -224,9 +225,6 @@ class HeadingIdExtension(Extension):
         # After attr_list (8), so that an id written as {#id} is kept, and after smarty (6),
         # so that titles carry the same curly quotes as the page.
         md.treeprocessors.register(HeadingIdTreeprocessor(md, self.registry), "book_heading_ids", 1)
-
-    def reset(self):
-        self.registry.start_document()
 
 
 # --- Index marks: [words]{^}, [words]{^Heading; sub}, {^Heading; sub} ------------------------

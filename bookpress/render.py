@@ -25,6 +25,7 @@ def render_chapters(book: Book) -> tuple[RenderedChapter, ...]:
     registry.claim(INDEX_ID)
     converter = markdown_converter(registry, book.index_terms)
     environment = template_environment(book.layout_dir)
+    environment.globals["convert_markdown"] = _snippet_converter(markdown_converter(registry, book.index_terms))
     chapters = tuple(_render_chapter(book, chapter, converter, registry, environment) for chapter in book.chapters)
     unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
     return chapters
@@ -38,14 +39,14 @@ def markdown_converter(registry: IdRegistry, index_terms=()) -> markdown.Markdow
 
 
 def _render_chapter(book, chapter: ChapterSource, converter, registry, environment) -> RenderedChapter:
+    registry.start_document()
     title = Heading(1, registry.claim(chapter.slug), chapter.title)
     converter.reset()
     body_html = converter.convert(chapter.body)
-    headings = (title, *registry.headings)
-    marks = tuple(registry.marks)
     context = {"book": book.info, "chapter": chapter, "title_id": title.id,
                "body_html": Markup(body_html), "data": chapter.data}
     section = _render_template(environment, "_chapter.html", context, chapter)
+    headings, marks = (title, *registry.headings), tuple(registry.marks)  # data text included
     html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
     return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks)
 
@@ -86,15 +87,30 @@ def template_environment(layout_dir: Path) -> jinja2.Environment:
     return environment
 
 
-def _markdown_filter(text: str) -> Markup:
-    """Markdown in a data file's text (emphasis, smart quotes), as paragraphs."""
-    return Markup(markdown.markdown(str(text), extensions=["smarty"]))
+@jinja2.pass_context
+def _markdown_filter(context, text: str) -> Markup:
+    """Markdown in a data file's text, as paragraphs; in a chapter, index terms are marked too."""
+    convert = context.get("convert_markdown") or _plain_markdown
+    return Markup(convert(str(text)))
 
 
-def _inline_markdown_filter(text: str) -> Markup:
+@jinja2.pass_context
+def _inline_markdown_filter(context, text: str) -> Markup:
     """The same for a short text inside a heading or a table cell: no paragraph around it."""
-    html = _markdown_filter(text)
+    html = _markdown_filter(context, text)
     return Markup(html.removeprefix("<p>").removesuffix("</p>"))
+
+
+def _plain_markdown(text: str) -> str:
+    return markdown.markdown(text, extensions=["smarty"])
+
+
+def _snippet_converter(converter: markdown.Markdown):
+    """Convert short texts one by one; their marks and ids go to the chapter being rendered."""
+    def convert(text: str) -> str:
+        converter.reset()
+        return converter.convert(text)
+    return convert
 
 
 def _render_template(environment, name: str, context: dict, chapter: ChapterSource | None = None) -> str:

@@ -55,12 +55,17 @@ def parse_index(pdf) -> list[Entry]:
             if indent < INDENT["continued"]:
                 raw.append([text, []])
             elif indent < INDENT["sub"]:
-                raw[-1][0] += " " + text
+                raw[-1][0] = _joined(raw[-1][0], text)
             elif indent < INDENT["sub continued"]:
                 raw[-1][1].append(text)
             else:
-                raw[-1][1][-1] += " " + text
+                raw[-1][1][-1] = _joined(raw[-1][1][-1], text)
     return [_entry(main, subs) for main, subs in raw]
+
+
+def _joined(line: str, continuation: str) -> str:
+    # Index headings are not hyphenated: a line ending in '-' broke a compound at its hyphen.
+    return line + continuation if line.endswith("-") else f"{line} {continuation}"
 
 
 def _entry(text: str, subs: list[str]) -> Entry:
