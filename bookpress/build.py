@@ -1,4 +1,4 @@
-"""The recipe: load → render → typeset → finish."""
+"""The recipe: load → render → typeset → finish, for one edition of the book."""
 
 from __future__ import annotations
 
@@ -9,29 +9,32 @@ from pathlib import Path
 
 from .errors import LOGGER, BookErrors, WarningCollector
 from .load import load_book
-from .model import Book, Options
+from .model import Book, Edition, Options
 from .render import render_chapters
 
 
 def build(root: Path, options: Options) -> Path:
-    """Build the book's PDF from the sources under root; returns where it went."""
-    with _warnings(strict=options.strict):
-        book = load_book(root)
-        chapters = render_chapters(book)
-        from .typeset import typeset  # WeasyPrint is imported only when there is layout to do
-        from .finish import with_page_labels, write_atomically
-        epoch = source_date_epoch(book)
-        with _fixed_clock(epoch):
-            typeset_book = typeset(book, chapters, options, timestamp=_w3c(epoch))
-            pdf = with_page_labels(typeset_book.document.write_pdf(), typeset_book.front_matter_pages)
-    output = options.output or root / "build" / "book.pdf"
-    write_atomically(output, pdf)
-    return output
+    """Build the reading edition, build/book.pdf; returns where it went."""
+    from .products import make_products
+    return make_products(root, options, ["book"])[0].path
+
+
+def typeset_edition(book: Book, edition: Edition):
+    """One edition laid out and finished: (PDF bytes, the laid-out book)."""
+    chapters = render_chapters(book, edition)
+    from .typeset import typeset  # WeasyPrint is imported only when there is layout to do
+    from .finish import with_page_labels
+    epoch = source_date_epoch(book)
+    with _fixed_clock(epoch):
+        typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch))
+        pdf = with_page_labels(typeset_book.document.write_pdf(), typeset_book.front_matter_pages)
+    return pdf, typeset_book
+
 
 
 @contextlib.contextmanager
-def _warnings(strict: bool):
-    """Under --strict, the warnings of the build stop it before anything is written."""
+def warnings_checked(strict: bool):
+    """Under --strict, the warnings of a build stop it before anything is written."""
     collector = WarningCollector()
     LOGGER.addHandler(collector)
     try:

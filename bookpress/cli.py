@@ -9,12 +9,22 @@ from pathlib import Path
 
 from .errors import LOGGER, BookError, BookErrors
 from .model import PAPER_SIZES, Options
+from .products import BOOKLET_INSTRUCTIONS, PRODUCTS, make_products
 
 
 def parse_arguments(argv):
-    parser = argparse.ArgumentParser(prog="make_book.py", description="Build the booklet's PDF from chapters/.")
+    parser = argparse.ArgumentParser(
+        prog="make_book.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Build the book's PDFs from chapters/.",
+        epilog="products:\n" + "\n".join(f"  {name:<12} {text}" for name, text in PRODUCTS.items()))
     parser.add_argument("--paper", choices=PAPER_SIZES, default="a4", help="paper size (default: a4)")
-    parser.add_argument("--output", type=Path, help="where to write the PDF (default: build/book.pdf)")
+    parser.add_argument("--all", action="store_true", help="build every product (listed below)")
+    parser.add_argument("--product", action="append", choices=list(PRODUCTS), metavar="NAME",
+                        help="build this product (repeatable; default: book)")
+    parser.add_argument("--output", type=Path, help="where to write the reading edition (default: build/book.pdf)")
+    parser.add_argument("--build-dir", type=Path, help="where to write the products (default: build/)")
+    parser.add_argument("--bleed", metavar="SIZE", help="add bleed to book.pdf for a print shop, e.g. 3mm")
+    parser.add_argument("--marks", action="store_true", help="add crop marks to book.pdf for a print shop")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: here)")
     return parser.parse_args(argv)
@@ -24,17 +34,37 @@ def main(argv=None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     root = arguments.root.resolve()
     _log_warnings_plainly(root)
-    from .build import build
+    options = Options(paper=arguments.paper, output=arguments.output, build_dir=arguments.build_dir,
+                      strict=arguments.strict,
+                      bleed=arguments.bleed, crop_marks=arguments.marks)
+    names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
     try:
-        output = build(root, Options(paper=arguments.paper, output=arguments.output, strict=arguments.strict))
+        outputs = make_products(root, options, names, on_done=_progress(root) if len(names) > 1 else None)
     except BookError as error:
         _report([error], root)
         return 1
     except BookErrors as errors:
         _report(errors.errors, root)
         return 1
-    print(f"The book is ready: {_shown(output, root)}")
+    if len(outputs) == 1:
+        print(f"The book is ready: {_shown(outputs[0].path, root)}")
+    else:
+        _table(outputs, root)
+    if any(output.product == "booklet" for output in outputs):
+        print(f"To print the booklet: {BOOKLET_INSTRUCTIONS}.")
     return 0
+
+
+def _progress(root: Path):
+    def show(output):
+        print(f"  done  {str(_shown(output.path, root)):<40} {output.seconds:5.1f} s", flush=True)
+    return show
+
+
+def _table(outputs, root: Path) -> None:
+    print(f"\n{'output':<40} {'pages':>5} {'size':>9}")
+    for output in outputs:
+        print(f"{str(_shown(output.path, root)):<40} {output.pages:>5} {output.bytes / 1024:>6.0f} KB")
 
 
 def _report(errors, root: Path) -> None:

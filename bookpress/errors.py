@@ -19,6 +19,10 @@ class BookError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self):
+        # Errors travel back from the processes that build products in parallel.
+        return (type(self), (self.path, self.line, self.message, self.hint))
+
     def where(self, root: Path | None = None) -> str:
         path = self.path
         if root is not None and path.is_absolute():
@@ -44,6 +48,9 @@ class BookErrors(Exception):
     def __init__(self, errors: list[BookError]):
         super().__init__(f"{len(errors)} problem(s)")
         self.errors = errors
+
+    def __reduce__(self):
+        return (type(self), (self.errors,))
 
 
 def warn(path: Path | str | None, line: int | None, message: str, hint: str | None = None) -> None:

@@ -32,6 +32,10 @@ class FencedBlockProcessor(BlockProcessor):
     START = re.compile(r"^:::[ ]*([A-Za-z][\w-]*)[ ]*(?:\n|$)")
     END = re.compile(r"(?:^|\n):::[ ]*(?:\n|$)")
 
+    def __init__(self, parser, dropped: frozenset[str] = frozenset()):
+        super().__init__(parser)
+        self.dropped = dropped  # blocks left out of this edition, e.g. teacher's notes
+
     def test(self, parent, block):
         return bool(self.START.match(block))
 
@@ -44,7 +48,9 @@ class FencedBlockProcessor(BlockProcessor):
             if end:
                 blocks[index] = block[:end.start()]
                 rest = block[end.end():]
-                div = etree.SubElement(parent, "div", {"class": name})
+                # A dropped block is parsed into a detached element: none of its text, ids
+                # or index marks reach the document.
+                div = etree.Element("div") if name in self.dropped else etree.SubElement(parent, "div", {"class": name})
                 inner = blocks[:index + 1]
                 del blocks[:index + 1]
                 if rest.strip():
@@ -57,9 +63,13 @@ class FencedBlockProcessor(BlockProcessor):
 
 
 class FencedBlockExtension(Extension):
+    def __init__(self, dropped=frozenset(), **kwargs):
+        self.dropped = frozenset(dropped)
+        super().__init__(**kwargs)
+
     def extendMarkdown(self, md):
         # Before paragraphs and lists, after nothing that could start with ':::'.
-        md.parser.blockprocessors.register(FencedBlockProcessor(md.parser), "fenced_block", 105)
+        md.parser.blockprocessors.register(FencedBlockProcessor(md.parser, self.dropped), "fenced_block", 105)
 
 
 # --- Footnotes at the foot of the page -------------------------------------------------------

@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 PAPER_SIZES = ("a4", "letter")
+#: The booklet's page, half the sheet it is imposed on.
+HALF_PAPER = {"a4": "a5", "letter": "half-letter"}
+TEACHER_BLOCK = "teacher"  # ::: teacher … ::: is in the teacher's edition only
 
 
 @dataclass(frozen=True)
@@ -15,8 +18,32 @@ class Options:
     """What the command line asked for."""
 
     paper: str = "a4"
-    output: Path | None = None  # defaults to <project>/build/book.pdf
+    output: Path | None = None  # the reading edition; defaults to <build_dir>/book.pdf
+    build_dir: Path | None = None  # defaults to <project>/build
     strict: bool = False  # warnings are errors
+    bleed: str | None = None  # e.g. "3mm", for a print shop
+    crop_marks: bool = False
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One way of laying the book out: its page, its extra stylesheets, what it includes."""
+
+    paper: str = "a4"
+    teacher: bool = False  # with the teacher's notes
+    large_print: bool = False
+    back_cover: bool = False
+    bleed: str | None = None
+    crop_marks: bool = False
+
+    @property
+    def stylesheets(self) -> tuple[str, ...]:
+        """The stylesheets of layout/ laid over book.css, in order."""
+        return (f"paper-{self.paper}.css",) + (("large-print.css",) if self.large_print else ())
+
+    @property
+    def dropped_blocks(self) -> frozenset[str]:
+        return frozenset() if self.teacher else frozenset({TEACHER_BLOCK})
 
 
 @dataclass(frozen=True)

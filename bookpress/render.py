@@ -12,29 +12,30 @@ from .errors import BookError
 from .extensions import (AutoIndexExtension, FencedBlockExtension, HeadingIdExtension, IdRegistry,
                          IndexMarkExtension, PageFootnoteExtension)
 from .index import IndexGroup, unused_terms
-from .model import Book, ChapterSource, ContentsEntry, Heading, RenderedChapter
+from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
 
 MARKDOWN_EXTENSIONS = ["tables", "footnotes", "attr_list", "sane_lists", "smarty"]
 
 
-def render_chapters(book: Book) -> tuple[RenderedChapter, ...]:
+def render_chapters(book: Book, edition: Edition = Edition()) -> tuple[RenderedChapter, ...]:
     """Every chapter as its own HTML document; heading ids are unique across the book."""
     registry = IdRegistry()
     registry.claim(INDEX_ID)
-    converter = markdown_converter(registry, book.index_terms)
+    converter = markdown_converter(registry, book.index_terms, edition.dropped_blocks)
     environment = template_environment(book.layout_dir)
-    environment.globals["convert_markdown"] = _snippet_converter(markdown_converter(registry, book.index_terms))
+    environment.globals["convert_markdown"] = _snippet_converter(
+        markdown_converter(registry, book.index_terms, edition.dropped_blocks))
     chapters = tuple(_render_chapter(book, chapter, converter, registry, environment) for chapter in book.chapters)
     unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
     return chapters
 
 
-def markdown_converter(registry: IdRegistry, index_terms=()) -> markdown.Markdown:
+def markdown_converter(registry: IdRegistry, index_terms=(), dropped_blocks=frozenset()) -> markdown.Markdown:
     """Python-Markdown with the book's extensions; ids are claimed in the registry."""
     return markdown.Markdown(extensions=[
-        *MARKDOWN_EXTENSIONS, FencedBlockExtension(), PageFootnoteExtension(registry),
+        *MARKDOWN_EXTENSIONS, FencedBlockExtension(dropped_blocks), PageFootnoteExtension(registry),
         IndexMarkExtension(registry), AutoIndexExtension(registry, index_terms), HeadingIdExtension(registry)])
 
 
@@ -69,6 +70,11 @@ def render_index(book: Book, groups: tuple[IndexGroup, ...]) -> tuple[str, str]:
 def render_blank_page(book: Book) -> str:
     """A page with nothing on it, to make the next chapter start on a right-hand page."""
     return _render_template(template_environment(book.layout_dir), "blank.html", {"book": book.info})
+
+
+def render_back_cover(book: Book) -> str:
+    """The outside of the last leaf, for editions that are folded and stapled."""
+    return _render_template(template_environment(book.layout_dir), "back-cover.html", {"book": book.info})
 
 
 def render_whole_book(book: Book, front_html: str, sections: list[str]) -> str:

@@ -11,8 +11,8 @@ from .errors import BookError, warn
 from .extensions import NOTE_ID, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
-from .model import Book, ContentsEntry, Heading, IndexMark, Options, RenderedChapter
-from .render import INDEX_ID, render_blank_page, render_front_matter, render_index
+from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter
+from .render import INDEX_ID, render_back_cover, render_blank_page, render_front_matter, render_index
 
 STYLESHEETS = ("fonts.css", "book.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
@@ -51,12 +51,15 @@ class TypesetBook:
 class Typesetter:
     """Lays out documents with the book's stylesheets, fonts and fetcher."""
 
-    def __init__(self, book: Book, options: Options):
+    def __init__(self, book: Book, edition: Edition):
         self.book = book
         self.fetcher = BookFetcher(book.root)
         self.font_config = FontConfiguration()
-        names = (*STYLESHEETS, f"paper-{options.paper}.css")
-        self.stylesheets = [self._stylesheet(name) for name in names]
+        self.stylesheets = [self._stylesheet(name) for name in (*STYLESHEETS, *edition.stylesheets)]
+        if edition.bleed or edition.crop_marks:
+            # Bleed and crop marks are the print shop's, asked for on the command line.
+            marks = "crop" if edition.crop_marks else "none"
+            self.stylesheets.append(CSS(string=f"@page {{ bleed: {edition.bleed or '0'}; marks: {marks} }}"))
         self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
 
     def _stylesheet(self, name: str):
@@ -90,9 +93,9 @@ class Typesetter:
         return document
 
 
-def typeset(book: Book, chapters: tuple[RenderedChapter, ...], options: Options, timestamp: str) -> TypesetBook:
-    """Lay out the chapters in order, each on a right-hand page, then the front matter."""
-    typesetter = Typesetter(book, options)
+def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str) -> TypesetBook:
+    """Lay out the chapters in order, each on a right-hand page, then the index and the front matter."""
+    typesetter = Typesetter(book, edition)
     laid_out = lay_out_chapters(typesetter, chapters)
     index = lay_out_index(typesetter, book, laid_out)
     laid_out += (index,) if index else ()
@@ -102,6 +105,8 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], options: Options,
     blank = typesetter.render(render_blank_page(book)).pages[0]
     front_pages = _padded_to_even(list(front.pages), blank)
     body_pages = _body_pages(laid_out, blank)
+    if edition.back_cover:
+        body_pages += typesetter.render(render_back_cover(book)).pages
     document = front.copy(front_pages + body_pages)
     return TypesetBook(document, len(front_pages), laid_out, contents, front_html)
 

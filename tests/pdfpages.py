@@ -18,6 +18,7 @@ class TextRun:
     text: str
     x: float
     y: float  # from the bottom of the page, in points
+    size: float = 0.0  # font size in points, as printed
 
 
 def _runs(page) -> list[TextRun]:
@@ -27,7 +28,9 @@ def _runs(page) -> list[TextRun]:
         if text.strip():
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            runs.append(TextRun(text, x, y))
+            a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
+            c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
+            runs.append(TextRun(text, x, y, font_size * abs(a * d - b * c) ** 0.5))
 
     page.extract_text(visitor_text=visit)
     return runs

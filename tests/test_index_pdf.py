@@ -12,7 +12,7 @@ from bookpress.load import load_book
 from conftest import ROOT
 
 LOCATOR = re.compile(r"^(?:[0-9]+|[ivxlc]+)(?:\u2013(?:[0-9]+|[ivxlc]+))?$")
-INDENT = {"entry": 0, "continued": 5, "sub": 15, "sub continued": 24}  # points from the column's edge
+INDENT = {"entry": 0, "continued": 0.6, "sub": 1.7, "sub continued": 2.8}  # ems from the column's edge
 
 
 @dataclass
@@ -28,10 +28,12 @@ def index_pages(pdf):
     return range(start, len(pdf.pages))
 
 
-def _lines(pdf, page):
-    """The page's lines as (column, indent, text), in reading order."""
+def _lines(pdf, page, columns=2):
+    """The page's lines as (column, indent in ems, text), in reading order."""
     runs = [run for run in pdf.runs[page] if 60 < run.y < pdf.height(page) - 60]
     middle = pdf.width(page) / 2 + (5 if int(pdf.labels[page]) % 2 == 0 else -5)
+    if columns == 1:
+        middle = pdf.width(page)
     columns = [[r for r in runs if r.x < middle], [r for r in runs if r.x >= middle]]
     lines = []
     for number, column in enumerate(columns):
@@ -41,15 +43,15 @@ def _lines(pdf, page):
         for y in sorted({round(run.y) for run in column}, reverse=True):
             on_line = sorted((r for r in column if round(r.y) == y), key=lambda r: r.x)
             text = " ".join("".join(r.text for r in on_line).split())
-            lines.append((number, on_line[0].x - edge, text))
+            lines.append((number, (on_line[0].x - edge) / on_line[0].size, text))
     return lines
 
 
-def parse_index(pdf) -> list[Entry]:
+def parse_index(pdf, columns=2) -> list[Entry]:
     """The entries of the index pages: headings, locators, cross-references, sub-entries."""
     raw: list[list] = []  # [main text, [sub texts]]
     for page in index_pages(pdf):
-        for _, indent, text in _lines(pdf, page):
+        for _, indent, text in _lines(pdf, page, columns):
             if text == "Index" or re.fullmatch(r"[A-Z#]|[\u0410-\u042f]", text):
                 continue  # the title and the letter headings
             if indent < INDENT["continued"]:
@@ -64,8 +66,9 @@ def parse_index(pdf) -> list[Entry]:
 
 
 def _joined(line: str, continuation: str) -> str:
-    # Index headings are not hyphenated: a line ending in '-' broke a compound at its hyphen.
-    return line + continuation if line.endswith("-") else f"{line} {continuation}"
+    # Index headings are not hyphenated: a line ending in '-' broke a compound at its hyphen,
+    # one ending in '–' broke a page range.
+    return line + continuation if line.endswith(("-", "\u2013")) else f"{line} {continuation}"
 
 
 def _entry(text: str, subs: list[str]) -> Entry:
@@ -117,14 +120,16 @@ def _normalised(text):
     return [" ".join(joined.split()), " ".join(kept.split())]
 
 
-def check_every_locator(pdf):
+def check_every_locator(pdf, columns=2):
     terms = {term.heading: term for term in load_book(ROOT).index_terms}
-    entries = parse_index(pdf)
+    entries = parse_index(pdf, columns)
     assert len(entries) >= 60
     checked = 0
     for entry in entries:
-        forms = _forms(terms, entry.heading)
         for owner in [entry, *entry.subentries]:
+            forms = _forms(terms, entry.heading)
+            if owner is not entry:  # a sub-entry's page carries its heading's words or its own
+                forms += (re.sub(r"\s*\(.*\)$", "", owner.heading),)
             assert len(owner.locators) == len(set(owner.locators)), f"{entry.heading}: a locator repeats"
             for locator in owner.locators:
                 for folio in _pages_of(locator):

@@ -1,0 +1,157 @@
+"""The print products of one build: reading edition, booklet, handouts, teacher's and large-print editions."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import typeset_edition, warnings_checked
+from .impose import saddle_stitch
+from .load import load_book
+from .model import HALF_PAPER, Book, Edition, Options
+
+#: Each product and what it is, as --help shows it.
+PRODUCTS = {
+    "book": "the reading edition: build/book.pdf (A4, or US Letter with --paper letter)",
+    "booklet": "a fold-and-staple booklet: build/booklet.pdf, A5 pages two-up on A4 (half-letter on Letter)",
+    "handouts": "one PDF per chapter and a revision sheet: build/handouts/, with the book's page numbers",
+    "teacher": "the teacher's edition, with the teacher's notes: build/teacher.pdf",
+    "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
+}
+BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "
+                        "and staple twice on the fold")
+
+
+@dataclass(frozen=True)
+class Output:
+    """A file the build wrote."""
+
+    product: str
+    path: Path
+    pages: int
+    bytes: int
+    seconds: float
+
+
+def make_products(root: Path, options: Options, names, on_done=None) -> list[Output]:
+    """Build the named products; independent ones in parallel processes when there are several."""
+    with warnings_checked(options.strict):
+        load_book(root)  # every source checked once, before any layout
+    jobs = _jobs(names)
+    if len(jobs) == 1:
+        outputs = _run_job(jobs[0], root, options)
+        for output in outputs:
+            on_done and on_done(output)
+        return outputs
+    outputs = []
+    with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(_run_job, job, root, options) for job in jobs]
+        for future in as_completed(futures):
+            for output in future.result():
+                outputs.append(output)
+                on_done and on_done(output)
+    order = list(PRODUCTS)
+    return sorted(outputs, key=lambda output: (order.index(output.product), str(output.path)))
+
+
+def _jobs(names) -> list[tuple[str, ...]]:
+    # The handouts are cut from the reading edition: one job lays it out for both.
+    names = [name for name in PRODUCTS if name in names]
+    if "book" in names and "handouts" in names:
+        names.remove("handouts")
+        return [("book", "handouts") if name == "book" else (name,) for name in names]
+    return [(name,) for name in names]
+
+
+@dataclass(frozen=True)
+class Made:
+    """A product made in memory, not yet written."""
+
+    product: str
+    path: Path
+    data: bytes
+    pages: int
+
+
+def _run_job(job: tuple[str, ...], root: Path, options: Options) -> list[Output]:
+    """Make the job's products, then (when nothing was wrong) write them."""
+    start = time.perf_counter()
+    book = load_book(root)
+    with warnings_checked(options.strict):
+        made = _reading_edition(book, options, job) if job[0] in ("book", "handouts") else MAKERS[job[0]](book, options)
+    from .finish import write_atomically
+    for item in made:
+        write_atomically(item.path, item.data)
+    seconds = time.perf_counter() - start
+    return [Output(item.product, item.path, item.pages, len(item.data), seconds) for item in made]
+
+
+def _reading_edition(book: Book, options: Options, job) -> list[Made]:
+    edition = Edition(options.paper, bleed=options.bleed, crop_marks=options.crop_marks)
+    pdf, typeset_book = typeset_edition(book, edition)
+    outputs = []
+    if "book" in job:
+        path = options.output or _build_dir(book, options) / "book.pdf"
+        outputs.append(Made("book", path, pdf, len(typeset_book.document.pages)))
+    if "handouts" in job:
+        outputs += _handouts(book, pdf, typeset_book, _build_dir(book, options) / "handouts")
+    return outputs
+
+
+def _booklet(book: Book, options: Options) -> list[Made]:
+    from .finish import impose_booklet
+    pdf, typeset_book = typeset_edition(book, Edition(HALF_PAPER[options.paper], back_cover=True))
+    sheets_sides = len(saddle_stitch(len(typeset_book.document.pages)))
+    return [Made("booklet", _build_dir(book, options) / "booklet.pdf", impose_booklet(pdf), sheets_sides)]
+
+
+def _teacher(book: Book, options: Options) -> list[Made]:
+    pdf, typeset_book = typeset_edition(book, Edition(options.paper, teacher=True))
+    return [Made("teacher", _build_dir(book, options) / "teacher.pdf", pdf, len(typeset_book.document.pages))]
+
+
+def _large_print(book: Book, options: Options) -> list[Made]:
+    pdf, typeset_book = typeset_edition(book, Edition(options.paper, large_print=True))
+    pages = len(typeset_book.document.pages)
+    return [Made("large-print", _build_dir(book, options) / "large-print.pdf", pdf, pages)]
+
+
+MAKERS = {"booklet": _booklet, "teacher": _teacher, "large-print": _large_print}
+
+
+# --- handouts ----------------------------------------------------------------------------------
+
+def _handouts(book: Book, pdf: bytes, typeset_book, folder: Path) -> list[Made]:
+    """One handout per numbered chapter, and a revision sheet of the chapters drawn from data."""
+    from .finish import extract_handout
+    parts = dict(zip((chapter.slug for chapter in book.chapters), typeset_book.parts))
+    front = typeset_book.front_matter_pages  # a folio's page in the book is front + folio - 1
+    outputs = []
+    for number, title, slug, chosen in handout_plan(book, parts):
+        ranges = [(front + part.first_folio - 1, front + part.last_folio - 1, part.first_folio) for part in chosen]
+        bookmarks = [(heading.level, heading.title, front + part.folios[heading.id] - 1)
+                     for part in chosen for heading in part.headings if heading.level <= 2]
+        data = extract_handout(pdf, ranges, f"Handout {number} \u2014 {title} \u00b7 {book.info.title}", bookmarks)
+        pages = sum(last - first + 1 for first, last, _ in ranges)
+        outputs.append(Made("handouts", folder / f"{number:02d}-{slug}.pdf", data, pages))
+    return outputs
+
+
+def handout_plan(book: Book, parts: dict):
+    """(number, title, file slug, laid-out parts) of each handout."""
+    plan = []
+    for chapter in book.chapters:
+        if chapter.number:
+            plan.append((chapter.number, chapter.running_head, chapter.slug, [parts[chapter.slug]]))
+    revision = [chapter for chapter in book.chapters if chapter.template and not chapter.number]
+    if revision:
+        title = "Revision sheet: " + " and ".join(chapter.running_head for chapter in revision)
+        plan.append((len(plan) + 1, title, "revision", [parts[chapter.slug] for chapter in revision]))
+    return plan
+
+
+def _build_dir(book: Book, options: Options) -> Path:
+    return options.build_dir or book.root / "build"
