@@ -273,6 +273,8 @@ class IndexMarkExtension(Extension):
 
 # --- Terms of index.yml, indexed wherever they stand in the text -----------------------------
 
+#: The class of an index anchor that marks the words after it (not the text before it).
+FOLLOWING_WORDS_MARK = "ix ix-next"
 #: Elements whose text is never indexed automatically.
 NOT_INDEXED = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre"}
 
@@ -309,14 +311,15 @@ class AutoIndexTreeprocessor(Treeprocessor):
             self._index(root)
 
     def _index(self, element):
-        if element.tag in NOT_INDEXED or element.get("class") == "ix":
+        if element.tag in NOT_INDEXED or element.get("class", "").startswith("ix"):
             return
+        children = list(element)  # before marks are added: their tails are already indexed
         pieces = self._marked(element.text)
         if pieces:
             element.text = pieces[0]
             for offset, mark in enumerate(pieces[1:]):
                 element.insert(offset, mark)
-        for child in list(element):
+        for child in children:
             self._index(child)
             pieces = self._marked(child.tail)
             if pieces:
@@ -329,16 +332,23 @@ class AutoIndexTreeprocessor(Treeprocessor):
         """[text before the first match, mark, mark, …] with each mark's tail set; None if no match."""
         if not text or not self.pattern.search(text):
             return None
+        # An empty anchor, not a span around the words, glued to the end of the word before
+        # them ('region a<a/> quota'): WeasyPrint 70 breaks a line too early when the break
+        # would fall just before an inline box. The typeset stage moves an anchor that ends
+        # a page's last line to the next page, where its words are.
         pieces, position = [None], 0
         for match in self.pattern.finditer(text):
+            start = match.start()
+            while start > position and text[start - 1].isspace():
+                start -= 1
             if pieces[-1] is None:
-                pieces[0] = text[:match.start()]
+                pieces[0] = text[:start]
             else:
-                pieces[-1].tail = text[position:match.start()]
-            mark = etree.Element("span")
-            mark.text = match.group(0)
-            pieces.append(self.registry.mark(mark, self.heading_of[match.group(0)]))
-            position = match.end()
+                pieces[-1].tail = text[position:start]
+            mark = self.registry.mark(etree.Element("a"), self.heading_of[match.group(0)])
+            mark.set("class", FOLLOWING_WORDS_MARK)
+            pieces.append(mark)
+            position = start
         pieces[-1].tail = text[position:]
         return pieces
 

@@ -8,7 +8,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from .errors import BookError, warn
-from .extensions import NOTE_ID, note_call_id
+from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter
@@ -139,7 +139,24 @@ def occurrences(parts) -> list[Occurrence]:
 
 
 def _folios(document, first_folio: int) -> dict:
-    return {anchor: first_folio + index for anchor, index in first_pages(document).items()}
+    folios = {anchor: first_folio + index for anchor, index in first_pages(document).items()}
+    for index, page in enumerate(document.pages[:-1]):
+        for anchor in marks_ending_the_page(page):
+            folios[anchor] = first_folio + index + 1
+    return folios
+
+
+def marks_ending_the_page(page) -> list[str]:
+    """Index anchors that end the page's last line: the words they mark open the next page."""
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+    lines = [box for box in page._page_box.children[0].descendants() if isinstance(box, LineBox)]
+    trailing: list[str] = []
+    for box in lines[-1].descendants() if lines else ():
+        if isinstance(box, TextBox) and box.text.strip():
+            trailing = []
+        elif box.element is not None and box.element.get("class") == FOLLOWING_WORDS_MARK:
+            trailing.append(box.element.get("id"))
+    return trailing
 
 
 def first_pages(document) -> dict:
