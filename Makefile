@@ -4,10 +4,13 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: book letter test clean
+.PHONY: book all letter test clean
 
 book: $(STAMP)
 	$(PYTHON) make_book.py
+
+all: $(STAMP)
+	$(PYTHON) make_book.py --all
 
 letter: $(STAMP)
 	$(PYTHON) make_book.py --paper letter --output build/book-letter.pdf
