@@ -25,24 +25,24 @@ from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from bookpress.build import build  # noqa: E402
 from bookpress.fetch import BookFetcher  # noqa: E402
 from bookpress.load import load_book  # noqa: E402
-from bookpress.model import Options  # noqa: E402
+from bookpress.model import Edition, Options  # noqa: E402
 from bookpress.render import render_chapters, render_whole_book  # noqa: E402
 from bookpress.typeset import STYLESHEETS, typeset  # noqa: E402
 
 
-def final_html(options: Options) -> str:
-    """The whole book as one HTML document, contents filled in, as the pipeline made it."""
+def final_html(edition: Edition) -> str:
+    """The whole book as one HTML document, contents and index filled in, as the pipeline made it."""
     book = load_book(ROOT)
-    chapters = render_chapters(book)
-    typeset_book = typeset(book, chapters, options, timestamp="2026-01-01T00:00:00Z")
+    chapters = render_chapters(book, edition)
+    typeset_book = typeset(book, chapters, edition, timestamp="2026-01-01T00:00:00Z")
     return render_whole_book(book, typeset_book.front_html, [part.section for part in typeset_book.parts])
 
 
-def floor(html: str, options: Options) -> None:
+def floor(html: str, edition: Edition) -> None:
     """One plain WeasyPrint render of the final HTML, same stylesheets and fetcher."""
     fetcher = BookFetcher(ROOT)
     fonts = FontConfiguration()
-    names = (*STYLESHEETS, f"paper-{options.paper}.css")
+    names = (*STYLESHEETS, *edition.stylesheets)
     sheets = [CSS(filename=str(ROOT / "layout" / name), url_fetcher=fetcher, font_config=fonts) for name in names]
     HTML(string=html, base_url=str(ROOT / "layout") + "/", url_fetcher=fetcher).write_pdf(
         stylesheets=sheets, font_config=fonts)
@@ -58,14 +58,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     arguments = parser.parse_args()
-    options = Options()
-    html = final_html(options)
+    edition = Edition()
+    html = final_html(edition)
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "book.pdf"
         builds, floors = [], []
         for _ in range(arguments.runs):
             builds.append(timed(lambda: build(ROOT, Options(output=output))))
-            floors.append(timed(lambda: floor(html, options)))
+            floors.append(timed(lambda: floor(html, edition)))
     full, base = statistics.median(builds), statistics.median(floors)
     print(f"full build: {full:.2f} s (median of {arguments.runs})")
     print(f"floor (one plain WeasyPrint render of the final HTML): {base:.2f} s")
