@@ -47,7 +47,8 @@ def main(argv=None) -> int:
         _report(errors.errors, root)
         return 1
     if len(outputs) == 1:
-        print(f"The book is ready: {_shown(outputs[0].path, root)}")
+        ready = "The book is ready" if outputs[0].product == "book" else "Ready"
+        print(f"{ready}: {_shown(outputs[0].path, root)}")
     else:
         _table(outputs, root)
     if any(output.product == "booklet" for output in outputs):

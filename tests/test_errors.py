@@ -109,9 +109,28 @@ def test_a_chapter_not_listed_is_left_out_with_a_warning(project, caplog, capsys
 
 # --- chapters ---------------------------------------------------------------------------------
 
-def test_front_matter_yaml_error_names_the_line_in_the_file(broken, capsys):
-    write(broken, "01-first.md", "---\ntitle: One\nshort_title: [unclosed\n---\n\nText.\n")
-    assert "chapters/01-first.md:3: this YAML cannot be read" in fails(broken, capsys)
+CHAPTER_CASES = [  # (what is wrong, the chapter's text, what the build says)
+    ('front matter yaml error names the line in the file', "---\ntitle: One\nshort_title: [unclosed\n---\n\nText.\n",
+     "chapters/01-first.md:3: this YAML cannot be read"),
+    ('missing title', "---\nshort_title: One\n---\n\nText.\n",
+     "chapters/01-first.md:2: the key 'title' is missing"),
+    ('numbered must be yes or no', "---\ntitle: One\nnumbered: perhaps\n---\n\nText.\n",
+     "chapters/01-first.md:3: 'numbered' should be yes or no"),
+    ('no front matter', "# Title\n\nText.\n",
+     "chapters/01-first.md:1: the chapter does not start with front matter"),
+    ('front matter not closed', "---\ntitle: One\n\nText.\n",
+     "chapters/01-first.md:1: the front matter is not closed"),
+    ('empty file', "\n  \n",
+     "chapters/01-first.md: the file is empty"),
+    ('box closed but never opened', "---\ntitle: One\n---\n\nText.\n:::\n",
+     "chapters/01-first.md:6: ':::' closes a box that was never opened"),
+]
+
+
+@pytest.mark.parametrize("case, text, message", CHAPTER_CASES, ids=[case[0] for case in CHAPTER_CASES])
+def test_a_broken_chapter(broken, capsys, case, text, message):
+    write(broken, "01-first.md", text)
+    assert message in fails(broken, capsys)
 
 
 def test_unknown_front_matter_key_with_a_hint(broken, capsys):
@@ -119,31 +138,6 @@ def test_unknown_front_matter_key_with_a_hint(broken, capsys):
     err = fails(broken, capsys)
     assert "chapters/01-first.md:3: unknown key 'short_titel'" in err
     assert "did you mean 'short_title'?" in err
-
-
-def test_missing_title(broken, capsys):
-    write(broken, "01-first.md", "---\nshort_title: One\n---\n\nText.\n")
-    assert "chapters/01-first.md:2: the key 'title' is missing" in fails(broken, capsys)
-
-
-def test_numbered_must_be_yes_or_no(broken, capsys):
-    write(broken, "01-first.md", "---\ntitle: One\nnumbered: perhaps\n---\n\nText.\n")
-    assert "chapters/01-first.md:3: 'numbered' should be yes or no" in fails(broken, capsys)
-
-
-def test_no_front_matter(broken, capsys):
-    write(broken, "01-first.md", "# Title\n\nText.\n")
-    assert "chapters/01-first.md:1: the chapter does not start with front matter" in fails(broken, capsys)
-
-
-def test_front_matter_not_closed(broken, capsys):
-    write(broken, "01-first.md", "---\ntitle: One\n\nText.\n")
-    assert "chapters/01-first.md:1: the front matter is not closed" in fails(broken, capsys)
-
-
-def test_empty_file(broken, capsys):
-    write(broken, "01-first.md", "\n  \n")
-    assert "chapters/01-first.md: the file is empty" in fails(broken, capsys)
 
 
 def test_not_utf8(broken, capsys):
@@ -161,11 +155,6 @@ def test_box_never_closed(broken, capsys):
     write(broken, "01-first.md", "---\ntitle: One\n---\n\nText.\n\n::: review\n### Key terms\n")
     err = fails(broken, capsys)
     assert "chapters/01-first.md:7: this box is never closed" in err and "add a line ':::'" in err
-
-
-def test_box_closed_but_never_opened(broken, capsys):
-    write(broken, "01-first.md", "---\ntitle: One\n---\n\nText.\n:::\n")
-    assert "chapters/01-first.md:6: ':::' closes a box that was never opened" in fails(broken, capsys)
 
 
 def test_box_opened_inside_a_box(broken, capsys):
