@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import LOGGER, BookError, BookErrors
-from .model import PAPER_SIZES, Options
-from .products import BOOKLET_INSTRUCTIONS, PRODUCTS, make_products
+from .model import BOOKLET_INSTRUCTIONS, PAPER_SIZES, PRODUCTS, Options
 
 
 def parse_arguments(argv):
@@ -25,7 +24,13 @@ def parse_arguments(argv):
     parser.add_argument("--build-dir", type=Path, help="where to write the products (default: build/)")
     parser.add_argument("--bleed", metavar="SIZE", help="add bleed to book.pdf for a print shop, e.g. 3mm")
     parser.add_argument("--marks", action="store_true", help="add crop marks to book.pdf for a print shop")
+    parser.add_argument("--check", action="store_true",
+                        help="check every source and report all problems, without building")
+    parser.add_argument("--force", action="store_true", help="rebuild even when nothing has changed")
+    parser.add_argument("--watch", action="store_true", help="rebuild whenever a source changes")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--timeout", type=int, default=600, metavar="SECONDS",
+                        help="stop a product whose layout takes longer (default: 600)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: here)")
     return parser.parse_args(argv)
 
@@ -35,17 +40,31 @@ def main(argv=None) -> int:
     root = arguments.root.resolve()
     _log_warnings_plainly(root)
     options = Options(paper=arguments.paper, output=arguments.output, build_dir=arguments.build_dir,
-                      strict=arguments.strict,
-                      bleed=arguments.bleed, crop_marks=arguments.marks)
+                      strict=arguments.strict, bleed=arguments.bleed, crop_marks=arguments.marks,
+                      timeout=arguments.timeout)
     names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
-    try:
-        outputs = make_products(root, options, names, on_done=_progress(root) if len(names) > 1 else None)
-    except BookError as error:
-        _report([error], root)
-        return 1
-    except BookErrors as errors:
-        _report(errors.errors, root)
-        return 1
+    if arguments.check:
+        return _reported(root, lambda: _check(root, options))
+    if arguments.watch:
+        from .watch import watch
+        return watch(root, lambda: build_once(root, options, names, force=True))
+    return build_once(root, options, names, force=arguments.force)
+
+
+def build_once(root: Path, options: Options, names, force: bool = False) -> int:
+    """Build the products unless nothing changed since the last good build; 0 or 1 for the shell."""
+    from . import stamp
+    build_dir = options.build_dir or root / "build"
+    digest = stamp.inputs_digest(root, {"options": options, "products": sorted(names)})
+    previous = None if force else stamp.is_up_to_date(build_dir, digest)
+    if previous:
+        print(f"Up to date: {', '.join(str(_shown(path, root)) for path in previous)} (--force rebuilds)")
+        return 0
+    from .products import make_products
+    outputs = _reported(root, lambda: make_products(root, options, names, on_done=_progress(root) if len(names) > 1 else None))
+    if isinstance(outputs, int):
+        return outputs
+    stamp.record(build_dir, digest, [output.path for output in outputs])
     if len(outputs) == 1:
         ready = "The book is ready" if outputs[0].product == "book" else "Ready"
         print(f"{ready}: {_shown(outputs[0].path, root)}")
@@ -54,6 +73,36 @@ def main(argv=None) -> int:
     if any(output.product == "booklet" for output in outputs):
         print(f"To print the booklet: {BOOKLET_INSTRUCTIONS}.")
     return 0
+
+
+def _check(root: Path, options: Options) -> int:
+    """Every check of a build, without layout: sources, data, templates, index, both editions."""
+    from .build import warnings_checked
+    from .load import load_book
+    from .model import Edition
+    from .render import render_chapters
+    with warnings_checked(options.strict):
+        book = load_book(root)
+        for edition in (Edition(), Edition(teacher=True)):
+            render_chapters(book, edition)
+    return 0
+
+
+def _reported(root: Path, work):
+    """Run work; a problem in the sources is printed as path:line and becomes exit code 1."""
+    try:
+        return work()
+    except BookError as error:
+        _report([error], root)
+    except BookErrors as errors:
+        _report(errors.errors, root)
+    except OSError as error:  # a full disk, a read-only folder: the machine's problem, not the book's
+        print(f"could not write the book: {error.strerror or error}", file=sys.stderr)
+        print("build/ still holds the last good PDF.", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted; build/ still holds the last good PDF.", file=sys.stderr)
+        return 130
+    return 1
 
 
 def _progress(root: Path):

@@ -10,6 +10,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 #: The pip packages the book's fonts come from; CSS names a face as url(font:FILE).
 FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
+MAX_DATA_URL = 256 * 1024  # characters; a larger data: URL is refused like any other
+MAX_FILE = 20 * 1024 * 1024  # bytes of one image or stylesheet
 MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".css": "text/css", ".svg": "image/svg+xml",
                ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
@@ -32,10 +34,12 @@ class BookFetcher(URLFetcher):
         self.refused: list[str] = []
 
     def fetch(self, url, headers=None):
+        if url.startswith("data:") and len(url) <= MAX_DATA_URL:
+            return super().fetch(url, headers)
         path = self._local_path(url)
-        if path is None:
+        if path is None or path.stat().st_size > MAX_FILE:
             self.refused.append(url)
-            raise ValueError(f"the book may only use files from layout/ and assets/: {url}")
+            raise ValueError(f"the book may only use files from layout/ and assets/: {url[:200]}")
         return URLFetcherResponse(url, path.read_bytes(),
                                   {"Content-Type": MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")})
 
@@ -45,6 +49,8 @@ class BookFetcher(URLFetcher):
             return next((d / parts.path for d in self.font_dirs if "/" not in parts.path and (d / parts.path).is_file()), None)
         if parts.scheme != "file":
             return None
-        path = Path(unquote(parts.path)).resolve()
+        if parts.netloc not in ("", "localhost"):
+            return None
+        path = Path(unquote(parts.path)).resolve()  # '..' and symbolic links resolved first
         inside = any(path.is_relative_to(folder) for folder in self.allowed_dirs)
         return path if inside and path.is_file() else None

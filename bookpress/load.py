@@ -116,7 +116,9 @@ def _load_chapter(path: Path, root: Path) -> ChapterSource:
     errors: list[BookError] = []
     values = _checked_mapping(doc, CHAPTER_KEYS, errors, "the front matter")
     raise_all(errors)
-    _check_fences(body, body_line, path)
+    for check in (_check_fences, _check_images, check_raw_html):
+        _collect(errors, check, body, body_line, path, root)
+    raise_all(errors)
     data, data_path = _load_data(values, doc, path) if "data" in values else (None, None)
     if "template" in values and not (root / "layout" / values["template"]).is_file():
         raise doc.error("template", f"there is no template '{values['template']}' in layout/",
@@ -142,7 +144,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
                     "add a line '---' after the last front-matter line")
 
 
-def _check_fences(body: str, body_line: int, path: Path) -> None:
+def _check_fences(body: str, body_line: int, path: Path, root: Path) -> None:
     opened = None
     for number, line in enumerate(body.split("\n"), start=body_line):
         if re.match(r"^:::\s*[A-Za-z]", line):
@@ -157,6 +159,128 @@ def _check_fences(body: str, body_line: int, path: Path) -> None:
             opened = None
     if opened is not None:
         raise BookError(path, opened, "this box is never closed", "add a line ':::' where the box ends")
+
+
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
+MAX_IMAGE_PIXELS = 40_000_000  # a 6,000 × 6,000 photograph is ample for print
+
+
+def _check_images(body: str, body_line: int, path: Path, root: Path) -> None:
+    """Every image has alt text and is a file under assets/, of a sane size."""
+    errors = []
+    for number, line in enumerate(body.split("\n"), start=body_line):
+        for match in IMAGE.finditer(line):
+            problem = _image_problem(match["alt"], match["src"], path, root)
+            if problem:
+                errors.append(BookError(path, number, *problem))
+    raise_all(errors)
+
+
+def _image_problem(alt: str, src: str, chapter: Path, root: Path):
+    if not alt.strip():
+        return (f"the image '{src}' has no alt text", "describe the picture between the brackets: ![A map of the camps](...)")
+    target = (chapter.parent / src).resolve()
+    if re.match(r"^[a-z][a-z0-9+.-]*:", src) or not target.is_relative_to((root / "assets").resolve()):
+        return (f"the image '{src}' is not a file in assets/", "put the picture in assets/ and write ../assets/NAME")
+    if not target.is_file():
+        names = [p.name for p in (root / "assets").glob("*")]
+        return (f"the image '{src}' does not exist", did_you_mean(target.name, names) or "check the file name in assets/")
+    if target.stat().st_size > 20 * 1024 * 1024:
+        return (f"the image '{src}' is larger than 20 MB", "save it smaller, at most about 6000 × 6000 pixels")
+    if target.suffix.lower() == ".svg":
+        return _svg_problem(target, src)
+    return _image_size_problem(target, src)
+
+
+def _svg_problem(target: Path, src: str):
+    text = target.read_text(errors="replace")
+    for url in FETCHED_URL.findall(text) + LINK_URL.findall(text):
+        if not url.startswith("#"):
+            return (f"the picture '{src}' refers to another file ({url[:60]})", "save the picture with everything embedded in it")
+    return None
+
+
+def _image_size_problem(target: Path, src: str):
+    from PIL import Image  # installed with WeasyPrint; only needed when a chapter has images
+    try:
+        with Image.open(target) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:
+        return (f"the image '{src}' is too large to print", "scale it down to at most about 6000 × 6000 pixels")
+    except Exception:
+        if target.suffix.lower() == ".svg":
+            return None
+        return (f"the image '{src}' cannot be read as a picture", "save it again as PNG or JPEG")
+    if width * height > MAX_IMAGE_PIXELS:
+        return (f"the image '{src}' is {width} × {height} pixels, too large to print",
+                "scale it down to at most about 6000 × 6000 pixels")
+    return None
+
+
+# --- raw HTML and attribute lists -----------------------------------------------------------
+
+FORBIDDEN_TAG = re.compile(r"<\s*(script|iframe|object|embed|base|link|style|meta|form|svg|math|frame|frameset|applet)\b",
+                           re.IGNORECASE)
+EVENT_HANDLER = re.compile(r"\bon[a-z]+\s*=", re.IGNORECASE)
+ATTACHMENT = re.compile(r"\brel\s*=\s*[\"']?[^\"'>}]*\battachment", re.IGNORECASE)
+FETCHED_URL = re.compile(r"(?:\b(?:src|xlink:href|poster|data)\s*=\s*[\"']?|url\(\s*[\"']?)([^\"'\s>)}]+)", re.IGNORECASE)
+LINK_URL = re.compile(r"\bhref\s*=\s*[\"']?([^\"'\s>}]+)", re.IGNORECASE)
+HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+VOID_TAGS = {"br", "hr", "img", "wbr", "input", "col", "area", "source"}
+MAX_DEPTH = 100
+
+
+def check_raw_html(body: str, body_line: int, path: Path, root: Path) -> None:
+    """Raw HTML and attribute lists may not fetch, embed or run anything, nor nest without end.
+
+    The rendered HTML is also cleaned against an allow-list; this check names the line, so
+    that a teacher learns what was refused instead of finding it silently missing.
+    """
+    errors, depth = [], 0
+    for number, line in enumerate(body.split("\n"), start=body_line):
+        problem = _raw_html_problem(line, path, root)
+        if problem:
+            errors.append(BookError(path, number, *problem))
+        depth, deepest = _depth_after(line, depth)
+        if deepest > MAX_DEPTH:
+            errors.append(BookError(path, number, f"the HTML here is nested more than {MAX_DEPTH} elements deep",
+                                    "remove the nested <div> or list levels"))
+            break
+    raise_all(errors)
+
+
+def _raw_html_problem(line: str, chapter: Path, root: Path):
+    if match := FORBIDDEN_TAG.search(line):
+        return (f"<{match.group(1).lower()}> is not allowed in a chapter", "remove it: the book prints text, pictures and tables only")
+    if EVENT_HANDLER.search(line) and "<" in line:
+        return ("scripts (on...= attributes) are not allowed in a chapter", "remove the attribute")
+    if ATTACHMENT.search(line):
+        return ("attachments (rel=attachment) are not allowed in a chapter", "remove the attribute; link to a web page instead")
+    for url in FETCHED_URL.findall(line):
+        if not _is_asset(url, chapter, root):
+            return (f"'{url[:80]}' is not a file in assets/", "put the file in assets/ and write ../assets/NAME")
+    for url in LINK_URL.findall(line):
+        if not (url.startswith(("#", "http://", "https://", "mailto:")) or _is_asset(url, chapter, root)):
+            return (f"the link '{url[:80]}' points outside the book", "link to a web page (https://…) or to a heading (#id)")
+    return None
+
+
+def _is_asset(url: str, chapter: Path, root: Path) -> bool:
+    if url.startswith("data:"):
+        return len(url) < 256 * 1024
+    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE) or url.startswith(("/", "\\")):
+        return False
+    return (chapter.parent / url).resolve().is_relative_to((root / "assets").resolve())
+
+
+def _depth_after(line: str, depth: int) -> tuple[int, int]:
+    """The nesting depth after the line, and the deepest it reached within it."""
+    deepest = depth
+    for closing, tag, self_closing in HTML_TAG.findall(line):
+        if tag.lower() not in VOID_TAGS and not self_closing:
+            depth = max(depth + (-1 if closing else 1), 0)
+            deepest = max(deepest, depth)
+    return depth, deepest
 
 
 def _check_index_marks(chapter: ChapterSource, terms) -> None:

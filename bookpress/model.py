@@ -12,6 +12,17 @@ PAPER_SIZES = ("a4", "letter")
 HALF_PAPER = {"a4": "a5", "letter": "half-letter"}
 TEACHER_BLOCK = "teacher"  # ::: teacher … ::: is in the teacher's edition only
 
+#: Each product and what it is, as --help shows it.
+PRODUCTS = {
+    "book": "the reading edition: build/book.pdf (A4, or US Letter with --paper letter)",
+    "booklet": "a fold-and-staple booklet: build/booklet.pdf, A5 pages two-up on A4 (half-letter on Letter)",
+    "handouts": "one PDF per chapter and a revision sheet: build/handouts/, with the book's page numbers",
+    "teacher": "the teacher's edition, with the teacher's notes: build/teacher.pdf",
+    "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
+}
+BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "
+                        "and staple twice on the fold")
+
 
 @dataclass(frozen=True)
 class Options:
@@ -23,6 +34,7 @@ class Options:
     strict: bool = False  # warnings are errors
     bleed: str | None = None  # e.g. "3mm", for a print shop
     crop_marks: bool = False
+    timeout: int = 600  # seconds one product's layout may take
 
 
 @dataclass(frozen=True)

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from .build import typeset_edition, warnings_checked
+from .errors import BookError
 from .impose import saddle_stitch
 from .load import load_book
-from .model import HALF_PAPER, Book, Edition, Options
-
-#: Each product and what it is, as --help shows it.
-PRODUCTS = {
-    "book": "the reading edition: build/book.pdf (A4, or US Letter with --paper letter)",
-    "booklet": "a fold-and-staple booklet: build/booklet.pdf, A5 pages two-up on A4 (half-letter on Letter)",
-    "handouts": "one PDF per chapter and a revision sheet: build/handouts/, with the book's page numbers",
-    "teacher": "the teacher's edition, with the teacher's notes: build/teacher.pdf",
-    "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
-}
-BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "
-                        "and staple twice on the fold")
-
+from .model import HALF_PAPER, PRODUCTS, Book, Edition, Options
 
 @dataclass(frozen=True)
 class Output:
@@ -80,13 +72,32 @@ def _run_job(job: tuple[str, ...], root: Path, options: Options) -> list[Output]
     """Make the job's products, then (when nothing was wrong) write them."""
     start = time.perf_counter()
     book = load_book(root)
-    with warnings_checked(options.strict):
+    with warnings_checked(options.strict), _time_limit(options.timeout, job[0]):
         made = _reading_edition(book, options, job) if job[0] in ("book", "handouts") else MAKERS[job[0]](book, options)
     from .finish import write_atomically
     for item in made:
         write_atomically(item.path, item.data)
     seconds = time.perf_counter() - start
     return [Output(item.product, item.path, item.pages, len(item.data), seconds) for item in made]
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int, product: str):
+    """Stop a layout that runs past the limit (a runaway source) with a clear message."""
+    def stop(signum, frame):
+        raise BookError(Path("chapters"), None, f"building {product} took longer than {seconds} seconds",
+                        "look for a very long table or list in the last chapter you edited, "
+                        "or allow more time with --timeout")
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _reading_edition(book: Book, options: Options, job) -> list[Made]:

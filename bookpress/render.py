@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -12,6 +13,7 @@ from .errors import BookError
 from .extensions import (AutoIndexExtension, FencedBlockExtension, HeadingIdExtension, IdRegistry,
                          IndexMarkExtension, PageFootnoteExtension)
 from .index import IndexGroup, unused_terms
+from .sanitize import clean_html
 from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
@@ -43,7 +45,8 @@ def _render_chapter(book, chapter: ChapterSource, converter, registry, environme
     registry.start_document()
     title = Heading(1, registry.claim(chapter.slug), chapter.title)
     converter.reset()
-    body_html = converter.convert(chapter.body)
+    body_html = clean_html(converter.convert(chapter.body))
+    check_nesting(body_html, chapter.path)
     context = {"book": book.info, "chapter": chapter, "title_id": title.id,
                "body_html": Markup(body_html), "data": chapter.data}
     section = _render_template(environment, "_chapter.html", context, chapter)
@@ -108,14 +111,32 @@ def _inline_markdown_filter(context, text: str) -> Markup:
 
 
 def _plain_markdown(text: str) -> str:
-    return markdown.markdown(text, extensions=["smarty"])
+    return clean_html(markdown.markdown(text, extensions=["smarty"]))
+
+
+MAX_NESTING = 100
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = {"br", "hr", "img", "wbr", "input", "meta", "link", "col", "area", "base", "source"}
+
+
+def check_nesting(html: str, path: Path) -> None:
+    """Refuse HTML nested deeper than any book needs, before layout recurses into it."""
+    depth = deepest = 0
+    for closing, tag, self_closing in _TAG.findall(html):
+        if tag.lower() in _VOID or self_closing:
+            continue
+        depth += -1 if closing else 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            raise BookError(path, None, f"the chapter's HTML is nested more than {MAX_NESTING} elements deep",
+                            "remove the nested <div> or list levels; Markdown rarely needs more than a few")
 
 
 def _snippet_converter(converter: markdown.Markdown):
     """Convert short texts one by one; their marks and ids go to the chapter being rendered."""
     def convert(text: str) -> str:
         converter.reset()
-        return converter.convert(text)
+        return clean_html(converter.convert(text))
     return convert
 
 

@@ -11,9 +11,15 @@ import yaml
 from .errors import BookError
 
 
+MAX_SOURCE = 2 * 1024 * 1024  # bytes: a chapter or data file larger than this is a mistake
+
+
 def read_text(path: Path) -> str:
     """The file's text, or an error saying what is wrong with its bytes."""
     try:
+        if path.stat().st_size > MAX_SOURCE:
+            raise BookError(path, None, f"the file is larger than {MAX_SOURCE // 1024 // 1024} MB",
+                            "split it, or check that nothing was pasted into it by mistake")
         data = path.read_bytes()
     except FileNotFoundError:
         raise BookError(path, None, "file not found") from None
@@ -32,7 +38,17 @@ def read_text(path: Path) -> str:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key written twice in one mapping."""
+    """A safe loader that refuses a key written twice in one mapping, and aliases.
+
+    No source of the book needs YAML's aliases (*name); refusing them also refuses the
+    'billion laughs' file whose aliases expand to gigabytes.
+    """
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not used in this book",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         seen = {}

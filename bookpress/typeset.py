@@ -65,10 +65,24 @@ class Typesetter:
     def _stylesheet(self, name: str):
         return CSS(filename=str(self.book.layout_dir / name), url_fetcher=self.fetcher, font_config=self.font_config)
 
-    def render(self, html: str, first_folio: int | None = None, extra=()):
+    def render(self, html: str, first_folio: int | None = None, extra=(), source=None):
+        """Lay out one document; relative URLs in it start from chapters/, as in the sources."""
         first = [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")] if first_folio else []
-        document = HTML(string=html, base_url=str(self.book.layout_dir) + "/", url_fetcher=self.fetcher)
-        return document.render(stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config)
+        base_url = (self.book.root / "chapters").as_uri() + "/"
+        document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
+        laid_out = document.render(stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config)
+        self._refuse_fetches(source)
+        return laid_out
+
+    def _refuse_fetches(self, source) -> None:
+        """Fail on anything the document asked for outside the book (WeasyPrint only logs it)."""
+        refused, self.fetcher.refused = self.fetcher.refused, []
+        if refused:
+            path = source.path if source is not None else self.book.root / "layout"
+            url = refused[0]
+            line = _line_of(source, url) if source is not None else None
+            raise BookError(path, line, f"the book may only use files from assets/, not {url[:120]}",
+                            "put the file in assets/ and refer to it as ../assets/NAME")
 
     def render_chapter(self, chapter: RenderedChapter, first_folio: int):
         """Lay out a chapter so that every footnote stands on the page of its call.
@@ -78,7 +92,7 @@ class Typesetter:
         """
         attempts = []
         for extra in ((), *([fallback] for fallback in self.fallbacks)):
-            document = self.render(chapter.html, first_folio, extra)
+            document = self.render(chapter.html, first_folio, extra, chapter.source)
             misplaced = misplaced_notes(document)
             if not misplaced:
                 return document
@@ -189,6 +203,16 @@ def misplaced_notes(document) -> MisplacedNotes:
 def note_from_call(anchor: str) -> str | None:
     note = anchor.removesuffix("_call")
     return note if note != anchor and NOTE_ID.fullmatch(note) else None
+
+
+def _line_of(source, url: str) -> int | None:
+    """The line of the chapter that names the URL (or its last part), to point the teacher there."""
+    from urllib.parse import unquote
+    needles = [url, unquote(url), unquote(url).rsplit("/", 1)[-1]]
+    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
+        if any(needle and needle in line for needle in needles):
+            return number
+    return None
 
 
 def _next_right_hand_folio(last_folio: int) -> int:

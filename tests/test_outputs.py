@@ -38,7 +38,7 @@ def test_the_command_line_says_where_the_pdf_went(project, capsys):
     assert (project / "build" / "book.pdf").read_bytes().startswith(b"%PDF-")
 
 
-def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(project, monkeypatch):
+def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(project, monkeypatch, capsys):
     assert main(["--root", str(project)]) == 0
     good = (project / "build" / "book.pdf").read_bytes()
 
@@ -47,11 +47,25 @@ def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(proj
 
     real_fsync = os.fsync
     monkeypatch.setattr(finish.os, "fsync", fail_midway)
-    with pytest.raises(OSError):
-        main(["--root", str(project), "--paper", "letter"])
+    assert main(["--root", str(project), "--paper", "letter"]) == 1
     monkeypatch.setattr(finish.os, "fsync", real_fsync)
+    assert "could not write the book: No space left on device" in capsys.readouterr().err
     assert (project / "build" / "book.pdf").read_bytes() == good
-    assert sorted(p.name for p in (project / "build").iterdir()) == ["book.pdf"]
+    assert not [p.name for p in (project / "build").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_an_interrupted_build_leaves_the_previous_pdf_untouched(project, monkeypatch, capsys):
+    assert main(["--root", str(project)]) == 0
+    good = (project / "build" / "book.pdf").read_bytes()
+
+    def interrupt(*arguments):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(finish.os, "replace", interrupt)
+    assert main(["--root", str(project), "--force"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert (project / "build" / "book.pdf").read_bytes() == good
+    assert not [p.name for p in (project / "build").iterdir() if p.name.endswith(".tmp")]
 
 
 def test_write_atomically_replaces_the_whole_file(tmp_path):
