@@ -41,9 +41,33 @@ def load_book(root: Path) -> Book:
         if chapter is not None:
             chapters.append(chapter)
             _collect(errors, _check_index_marks, chapter, terms)
+    _check_unique_names(chapters, book_yml, errors)
     raise_all(errors)
     _warn_unlisted(chapters_dir, files)
     return Book(root=root, info=info, chapters=_numbered(chapters), index_terms=terms)
+
+
+EXPLICIT_ID = re.compile(r"\{[^}\n]*#([A-Za-z][\w:.-]*)[^}\n]*\}")
+
+
+def _check_unique_names(chapters: list[ChapterSource], book_yml: YamlDocument, errors: list[BookError]) -> None:
+    """Two chapters may not share a name (after the number), nor two headings an id written as {#id}."""
+    slugs: dict[str, ChapterSource] = {}
+    for chapter, line in zip(chapters, book_yml.item_lines("chapters")):
+        if chapter.slug in slugs:
+            errors.append(BookError(book_yml.path, line,
+                                    f"'{chapter.path.name}' and '{slugs[chapter.slug].path.name}' have the same name after the number",
+                                    "rename one of the files, e.g. 03-gulag-camps.md"))
+        slugs.setdefault(chapter.slug, chapter)
+    ids: dict[str, str] = {}
+    for chapter in chapters:
+        for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+            for name in EXPLICIT_ID.findall(line):
+                place = f"{chapter.path.name}:{number}"
+                if name in ids:
+                    errors.append(BookError(chapter.path, number, f"the id '{name}' is already used at {ids[name]}",
+                                            "give each {#id} a name of its own"))
+                ids.setdefault(name, place)
 
 
 def _collect(errors: list[BookError], function, *arguments):

@@ -296,3 +296,17 @@ def test_a_term_that_never_occurs_is_an_error_under_strict(broken, capsys):
     assert main(["--root", str(broken), "--strict"]) == 1
     assert _hashes(broken / "build") == before
     assert "chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text" in capsys.readouterr().err
+
+
+def test_two_chapters_with_the_same_name(broken, capsys):
+    (broken / "chapters" / "02-second.md").rename(broken / "chapters" / "02-first.md")
+    text = (broken / "chapters" / "book.yml").read_text().replace("02-second.md", "02-first.md")
+    write(broken, "book.yml", text)
+    err = fails(broken, capsys)
+    assert "chapters/book.yml:12: '02-first.md' and '01-first.md' have the same name after the number" in err
+
+
+def test_an_explicit_heading_id_used_twice(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\n## Start {#start}\n\nText.\n")
+    write(broken, "02-second.md", "---\ntitle: Two\n---\n\nText.\n\n## Begin {#start}\n")
+    assert "chapters/02-second.md:7: the id 'start' is already used at 01-first.md:5" in fails(broken, capsys)
