@@ -61,7 +61,7 @@ def impose_booklet(pdf: bytes) -> bytes:
         for index, offset in ((left, 0), (right, width)):
             if index is not None:
                 side.merge_transformed_page(reader.pages[index], Transformation().translate(offset, 0))
-        writer.add_page(side)
+        writer.add_page(side).compress_content_streams()  # merged streams come out uncompressed
     writer.add_metadata(reader.metadata or {})
     return _bytes(writer)
 
