@@ -14,6 +14,7 @@ from markdown.extensions.toc import render_inner_html, strip_tags
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
+from .figures import CROSS_REFERENCE
 from .index import IndexTerm, parse_mark
 from .model import Heading, IndexMark
 
@@ -363,3 +364,19 @@ class AutoIndexExtension(Extension):
         # After inline patterns (20) and attribute lists (8), before smarty (6): terms are
         # matched against the text as written, with straight quotes.
         md.treeprocessors.register(AutoIndexTreeprocessor(md, self.registry, self.terms), "auto_index", 7)
+
+
+# --- Cross-references: {@timeline} ------------------------------------------------------------
+
+class CrossReferenceInlineProcessor(InlineProcessor):
+    """``{@timeline}`` becomes a link to that figure; render and typeset fill in its number and page."""
+
+    def handleMatch(self, match, data):
+        element = etree.Element("a", {"class": "xref", "href": "#" + match.group("id")})
+        element.text = match.group("id")
+        return element, match.start(0), match.end(0)
+
+
+class CrossReferenceExtension(Extension):
+    def extendMarkdown(self, md):
+        md.inlinePatterns.register(CrossReferenceInlineProcessor(CROSS_REFERENCE.pattern), "cross_reference", 186)

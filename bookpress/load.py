@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import BookError, BookErrors, raise_all, warn
 from .extensions import INDEX_MARK
+from .figures import CROSS_REFERENCE, FIGURE_IMAGE, load_figure
 from .index import load_terms, parse_mark
 from .model import Book, BookInfo, ChapterSource
 from .sources import YamlDocument, did_you_mean, load_yaml, read_text
@@ -42,9 +43,22 @@ def load_book(root: Path) -> Book:
             chapters.append(chapter)
             _collect(errors, _check_index_marks, chapter, terms)
     _check_unique_names(chapters, book_yml, errors)
+    _check_cross_references(chapters, errors)
     raise_all(errors)
     _warn_unlisted(chapters_dir, files)
     return Book(root=root, info=info, chapters=_numbered(chapters), index_terms=terms)
+
+
+def _check_cross_references(chapters: list[ChapterSource], errors: list[BookError]) -> None:
+    """Each {@id} names a figure of the book."""
+    targets = {match["id"] or Path(match["src"]).stem
+               for chapter in chapters for match in FIGURE_IMAGE.finditer(chapter.body)}
+    for chapter in chapters:
+        for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+            for match in CROSS_REFERENCE.finditer(line):
+                if match["id"] not in targets:
+                    errors.append(BookError(chapter.path, number, f"{{@{match['id']}}} names no figure",
+                                            did_you_mean(match["id"], targets) or "the figures' names are: " + ", ".join(sorted(targets))))
 
 
 EXPLICIT_ID = re.compile(r"\{[^}\n]*#([A-Za-z][\w:.-]*)[^}\n]*\}")
@@ -153,7 +167,8 @@ def _load_chapter(path: Path, root: Path) -> ChapterSource:
         path=path, slug=_slug(path), title=values["title"],
         running_head=values.get("short_title", values["title"]),
         number=0 if values.get("numbered", True) else None,
-        body=body, body_line=body_line, template=values.get("template"), data=data, data_path=data_path)
+        body=body, body_line=body_line, template=values.get("template"), data=data, data_path=data_path,
+        figures=_load_figures(body, body_line, path))
 
 
 def _split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -200,7 +215,27 @@ def _check_images(body: str, body_line: int, path: Path, root: Path) -> None:
     raise_all(errors)
 
 
+def _load_figures(body: str, body_line: int, path: Path) -> tuple:
+    """The data of each figure the chapter draws: ![alt](timeline.yml "Caption")."""
+    figures, errors = {}, []
+    for number, line in enumerate(body.split("\n"), start=body_line):
+        for match in FIGURE_IMAGE.finditer(line):
+            if not match["alt"].strip():
+                errors.append(BookError(path, number, f"the figure '{match['src']}' has no alt text",
+                                        "describe what the figure shows between the brackets"))
+            elif not (path.parent / match["src"]).resolve().parent == path.parent.resolve():
+                errors.append(BookError(path, number, f"the figure's data '{match['src']}' is not in chapters/"))
+            else:
+                figure = _collect(errors, load_figure, path.parent / match["src"])
+                if figure is not None:
+                    figures[match["src"]] = figure
+    raise_all(errors)
+    return tuple(figures.items())
+
+
 def _image_problem(alt: str, src: str, chapter: Path, root: Path):
+    if FIGURE_IMAGE.fullmatch(f"![{alt}]({src})"):
+        return None  # a figure drawn from data, checked by _load_figures
     if not alt.strip():
         return (f"the image '{src}' has no alt text", "describe the picture between the brackets: ![A map of the camps](...)")
     target = (chapter.parent / src).resolve()

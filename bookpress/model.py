@@ -87,6 +87,7 @@ class ChapterSource:
     template: str | None = None
     data: Any = None  # the loaded data file the template renders
     data_path: Path | None = None
+    figures: tuple = ()  # (source as written, FigureData) of the figures drawn from data
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class RenderedChapter:
     section: str  # the chapter's <section>, for the whole-book document
     headings: tuple[Heading, ...]
     marks: tuple[IndexMark, ...] = ()
+    targets: tuple[str, ...] = ()  # ids of the figures the chapter holds, for cross-references
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
@@ -10,8 +12,8 @@ import markdown
 from markupsafe import Markup
 
 from .errors import BookError
-from .extensions import (AutoIndexExtension, FencedBlockExtension, HeadingIdExtension, IdRegistry,
-                         IndexMarkExtension, PageFootnoteExtension)
+from .extensions import (AutoIndexExtension, CrossReferenceExtension, FencedBlockExtension, HeadingIdExtension,
+                         IdRegistry, IndexMarkExtension, PageFootnoteExtension)
 from .index import IndexGroup, unused_terms
 from .sanitize import clean_html
 from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
@@ -29,30 +31,74 @@ def render_chapters(book: Book, edition: Edition = Edition()) -> tuple[RenderedC
     environment = template_environment(book.layout_dir)
     environment.globals["convert_markdown"] = _snippet_converter(
         markdown_converter(registry, book.index_terms, edition.dropped_blocks))
-    chapters = tuple(_render_chapter(book, chapter, converter, registry, environment) for chapter in book.chapters)
+    figures = FigureNumbers(registry)
+    chapters = tuple(_render_chapter(book, chapter, converter, registry, environment, figures)
+                     for chapter in book.chapters)
     unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
-    return chapters
+    return tuple(figures.fill_references(chapter) for chapter in chapters)
+
+
+class FigureNumbers:
+    """Figures numbered in reading order across the book, and the references to them."""
+
+    def __init__(self, registry: IdRegistry):
+        self.registry = registry
+        self.by_name: dict[str, tuple[str, int]] = {}  # name in {@name} -> (element id, number)
+
+    def insert(self, html: str, chapter: ChapterSource, environment) -> tuple[str, tuple[str, ...]]:
+        """The chapter's HTML with each data figure drawn; and the ids of its figures."""
+        drawn = dict(chapter.figures)
+        ids = []
+
+        def draw(match):
+            tag = match[1] or match[2]
+            attributes = {name: htmllib.unescape(value) for name, value in re.findall(r'(\w+)="([^"]*)"', tag)}
+            figure = drawn.get(attributes.get("src"))
+            if figure is None:
+                return match[0]
+            name = attributes.get("id") or Path(attributes["src"]).stem
+            figure_id = self.registry.claim(attributes.get("id") or f"figure-{name}")
+            self.by_name[name] = (figure_id, len(self.by_name) + 1)
+            ids.append(figure_id)
+            return _render_template(environment, "_figure.html", {
+                "figure": figure, "figure_id": figure_id, "number": self.by_name[name][1],
+                "alt": attributes.get("alt", ""), "caption": attributes.get("title", "")}, chapter)
+
+        return FIGURE_TAG.sub(draw, html), tuple(ids)
+
+    def fill_references(self, chapter: RenderedChapter) -> RenderedChapter:
+        def label(match):
+            figure_id, number = self.by_name[match[1]]
+            return f'<a class="xref" href="#{figure_id}">Figure {number}</a>'
+        return replace(chapter, html=XREF.sub(label, chapter.html), section=XREF.sub(label, chapter.section))
+
+
+FIGURE_TAG = re.compile(r"<p>\s*(<img\b[^>]*\.ya?ml\"[^>]*>)\s*</p>|(<img\b[^>]*\.ya?ml\"[^>]*>)")
+XREF = re.compile(r'<a class="xref" href="#([\w-]+)">[\w-]+</a>')
 
 
 def markdown_converter(registry: IdRegistry, index_terms=(), dropped_blocks=frozenset()) -> markdown.Markdown:
     """Python-Markdown with the book's extensions; ids are claimed in the registry."""
     return markdown.Markdown(extensions=[
         *MARKDOWN_EXTENSIONS, FencedBlockExtension(dropped_blocks), PageFootnoteExtension(registry),
+        CrossReferenceExtension(),
         IndexMarkExtension(registry), AutoIndexExtension(registry, index_terms), HeadingIdExtension(registry)])
 
 
-def _render_chapter(book, chapter: ChapterSource, converter, registry, environment) -> RenderedChapter:
+def _render_chapter(book, chapter: ChapterSource, converter, registry, environment, figures) -> RenderedChapter:
     registry.start_document()
     title = Heading(1, registry.claim(chapter.slug), chapter.title)
     converter.reset()
     body_html = clean_html(converter.convert(chapter.body))
     check_nesting(body_html, chapter.path)
+    body_html, figure_ids = figures.insert(body_html, chapter, environment)
     context = {"book": book.info, "chapter": chapter, "title_id": title.id,
                "body_html": Markup(body_html), "data": chapter.data}
     section = _render_template(environment, "_chapter.html", context, chapter)
     headings, marks = (title, *registry.headings), tuple(registry.marks)  # data text included
     html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
-    return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks)
+    return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks,
+                           targets=figure_ids)
 
 
 def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timestamp: str) -> str:

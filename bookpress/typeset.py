@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from weasyprint import CSS, HTML
@@ -84,7 +85,7 @@ class Typesetter:
             raise BookError(path, line, f"the book may only use files from assets/, not {url[:120]}",
                             "put the file in assets/ and refer to it as ../assets/NAME")
 
-    def render_chapter(self, chapter: RenderedChapter, first_folio: int):
+    def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str | None = None):
         """Lay out a chapter so that every footnote stands on the page of its call.
 
         WeasyPrint may push a note to the next page (or, rarely, drop it) when widows and
@@ -92,7 +93,7 @@ class Typesetter:
         """
         attempts = []
         for extra in ((), *([fallback] for fallback in self.fallbacks)):
-            document = self.render(chapter.html, first_folio, extra, chapter.source)
+            document = self.render(html or chapter.html, first_folio, extra, chapter.source)
             misplaced = misplaced_notes(document)
             if not misplaced:
                 return document
@@ -126,13 +127,42 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition,
 
 
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
-    laid_out, folio = [], 1
-    for chapter in chapters:
-        document = typesetter.render_chapter(chapter, folio)
-        laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
-                                    folio, document, _folios(document, folio)))
-        folio = _next_right_hand_folio(laid_out[-1].last_folio)
+    """Each chapter from the folio it opens on; again only where a reference's page moved."""
+    printed: dict[str, int] = {}  # figure id -> the folio references to it were printed with
+    layouts: dict = {}  # (html, first folio) -> document: a chapter is laid out once per input
+    for _ in range(MAX_PASSES):
+        laid_out, folio = [], 1
+        for chapter in chapters:
+            html = resolve_references(chapter, printed)
+            if (html, folio) not in layouts:
+                layouts[html, folio] = typesetter.render_chapter(chapter, folio, html)
+            document = layouts[html, folio]
+            laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
+                                        folio, document, _folios(document, folio)))
+            folio = _next_right_hand_folio(laid_out[-1].last_folio)
+        found = {target: part.folios[target] for part, chapter in zip(laid_out, chapters) for target in chapter.targets}
+        if not _refers_elsewhere(chapters) or found == printed:
+            break
+        printed = found
     return tuple(laid_out)
+
+
+MAX_PASSES = 3  # a reference to a later chapter needs a second pass; a third if pages moved
+XREF_LABEL = re.compile(r'<a class="xref" href="#([\w-]+)">([^<]+)</a>')
+
+
+def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
+    """A figure in the same chapter gets its page from CSS; one elsewhere, from the last pass."""
+    def fill(match):
+        target, label = match[1], match[2]
+        if target in chapter.targets:
+            return f'<a class="xref local" href="#{target}">{label}</a>'
+        return f'<a class="xref" href="#{target}">{label}, page {folios.get(target, "?")}</a>'
+    return XREF_LABEL.sub(fill, chapter.html)
+
+
+def _refers_elsewhere(chapters) -> bool:
+    return any(target not in chapter.targets for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html))
 
 
 def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | None:

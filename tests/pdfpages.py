@@ -19,6 +19,7 @@ class TextRun:
     x: float
     y: float  # from the bottom of the page, in points
     size: float = 0.0  # font size in points, as printed
+    placed: bool = True  # False inside a form XObject (an SVG figure), whose placement pypdf does not report
 
 
 def _runs(page) -> list[TextRun]:
@@ -30,7 +31,8 @@ def _runs(page) -> list[TextRun]:
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
             a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
             c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
-            runs.append(TextRun(text, x, y, font_size * abs(a * d - b * c) ** 0.5))
+            placed = not (list(cm) == [1, 0, 0, 1, 0, 0] and tm[3] < 0)
+            runs.append(TextRun(text, x, y, font_size * abs(a * d - b * c) ** 0.5, placed))
 
     page.extract_text(visitor_text=visit)
     return runs
@@ -70,16 +72,16 @@ class BookPdf:
     def body_text(self, index: int) -> str:
         """What stands on the page between the head and foot bands."""
         top = self.height(index) - FURNITURE_BAND
-        return " ".join(run.text for run in self.runs[index] if FURNITURE_BAND < run.y < top)
+        return " ".join(run.text for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed)
 
     def folio(self, index: int) -> str | None:
         """The page number printed in the foot band, if any."""
-        foot = [run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND]
+        foot = [run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND and run.placed]
         return " ".join(foot) or None
 
     def running_head(self, index: int) -> str | None:
         top = self.height(index) - FURNITURE_BAND
-        head = [run.text.strip() for run in self.runs[index] if run.y >= top]
+        head = [run.text.strip() for run in self.runs[index] if run.y >= top and run.placed]
         return " ".join(head) or None
 
     @cached_property
