@@ -10,6 +10,7 @@ from pathlib import Path
 from .errors import LOGGER, BookErrors, WarningCollector
 from .load import load_book
 from .model import Book, Edition, Options
+from .finish import book_labels
 from .render import render_chapters
 
 
@@ -23,12 +24,19 @@ def typeset_edition(book: Book, edition: Edition):
     """One edition laid out and finished: (PDF bytes, the laid-out book)."""
     chapters = render_chapters(book, edition)
     from .typeset import typeset  # WeasyPrint is imported only when there is layout to do
-    from .finish import with_page_labels
     epoch = source_date_epoch(book)
-    with _fixed_clock(epoch):
+    with fixed_clock(book):
         typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch))
-        pdf = with_page_labels(typeset_book.document.write_pdf(), typeset_book.front_matter_pages)
+        labels = book_labels(typeset_book.front_matter_pages, len(typeset_book.document.pages))
+        pdf = write_pdf(typeset_book.document, edition, labels)
     return pdf, typeset_book
+
+
+def write_pdf(document, edition: Edition, labels) -> bytes:
+    """The PDF of laid-out pages, labelled; tagged PDF/UA-1 unless the edition asks otherwise."""
+    from .finish import page_labels
+    variant = {"pdf_variant": edition.pdf_variant} if edition.pdf_variant else {}
+    return document.write_pdf(finisher=page_labels(labels), **variant)
 
 
 
@@ -59,14 +67,14 @@ def _w3c(epoch: int) -> str:
 
 
 @contextlib.contextmanager
-def _fixed_clock(epoch: int):
+def fixed_clock(book: Book):
     """Let the font subsetter (fontTools) stamp embedded fonts with the book's date.
 
     fontTools writes the current time into each subset font's 'head' table unless
     SOURCE_DATE_EPOCH is set; two builds a second apart would then differ in bytes.
     """
     previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    os.environ["SOURCE_DATE_EPOCH"] = str(source_date_epoch(book))
     try:
         yield
     finally:

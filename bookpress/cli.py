@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import LOGGER, BookError, BookErrors
-from .model import BOOKLET_INSTRUCTIONS, PAPER_SIZES, PRODUCTS, Options
+from .model import BOOKLET_INSTRUCTIONS, PAPER_SIZES, PDF_VARIANTS, PRODUCTS, Options
 
 
 def parse_arguments(argv):
@@ -28,6 +28,8 @@ def parse_arguments(argv):
                         help="check every source and report all problems, without building")
     parser.add_argument("--force", action="store_true", help="rebuild even when nothing has changed")
     parser.add_argument("--watch", action="store_true", help="rebuild whenever a source changes")
+    parser.add_argument("--pdf-variant", choices=PDF_VARIANTS, default="pdf/ua-1",
+                        help="pdf/ua-1: tagged and accessible (default); pdf/a-3u: for archiving")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument("--timeout", type=int, default=600, metavar="SECONDS",
                         help="stop a product whose layout takes longer (default: 600)")
@@ -41,7 +43,7 @@ def main(argv=None) -> int:
     _log_warnings_plainly(root)
     options = Options(paper=arguments.paper, output=arguments.output, build_dir=arguments.build_dir,
                       strict=arguments.strict, bleed=arguments.bleed, crop_marks=arguments.marks,
-                      timeout=arguments.timeout)
+                      timeout=arguments.timeout, pdf_variant=arguments.pdf_variant)
     names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
     if arguments.check:
         return _reported(root, lambda: _check(root, options))

@@ -8,17 +8,30 @@ import tempfile
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, NameObject
 
 
-def with_page_labels(pdf: bytes, front_matter_pages: int) -> bytes:
-    """Label pages as they are printed: i, ii, … for the front matter, then 1, 2, …"""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    if front_matter_pages:
-        writer.set_page_label(0, front_matter_pages - 1, style="/r", start=1)
-    if len(writer.pages) > front_matter_pages:
-        writer.set_page_label(front_matter_pages, len(writer.pages) - 1, style="/D", start=1)
-    return _bytes(writer)
+def page_labels(runs):
+    """A WeasyPrint finisher that labels pages as they are printed.
+
+    runs: (first page index, style, first number) for each run of pages, e.g. the front
+    matter in lower-case roman from i, the body in arabic from 1. Writing /PageLabels while
+    WeasyPrint writes the file spares parsing it again (and rewriting its compressed,
+    tagged structure without object streams, three times the size).
+    """
+    import pydyf
+
+    def finish(document, pdf):
+        numbers = []
+        for index, style, start in runs:
+            numbers += [index, pydyf.Dictionary({"S": "/" + style, "St": start})]
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(numbers)})
+    return finish
+
+
+def book_labels(front_matter_pages: int, page_count: int):
+    """Roman for the front matter, arabic from 1 for the body."""
+    runs = [(0, "r", 1)] if front_matter_pages else []
+    return runs + ([(front_matter_pages, "D", 1)] if page_count > front_matter_pages else [])
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -64,43 +77,6 @@ def impose_booklet(pdf: bytes) -> bytes:
         writer.add_page(side).compress_content_streams()  # merged streams come out uncompressed
     writer.add_metadata(reader.metadata or {})
     return _bytes(writer)
-
-
-def extract_handout(pdf: bytes, ranges, title: str, bookmarks) -> bytes:
-    """Some pages of the book as a PDF of their own, with the book's page numbers.
-
-    ranges: (first page index, last page index, first folio) for each run of pages;
-    bookmarks: (title, page index in the book) for the handout's outline.
-    """
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter()
-    kept: dict[int, int] = {}
-    for first, last, folio in ranges:
-        start = len(writer.pages)
-        for index in range(first, last + 1):
-            kept[index] = len(writer.pages)
-            writer.add_page(reader.pages[index])
-        writer.set_page_label(start, len(writer.pages) - 1, style="/D", start=folio)
-    _drop_links(writer)
-    parent = None
-    for level, text, index in bookmarks:
-        item = writer.add_outline_item(title=text, page_number=kept[index], parent=None if level == 1 else parent)
-        if level == 1:
-            parent = item
-    writer.add_metadata({**(reader.metadata or {}), "/Title": title})
-    writer.page_mode = "/UseOutlines"
-    return _bytes(writer)
-
-
-def _drop_links(writer: PdfWriter) -> None:
-    # Links of a handout would point into the book, which is not there.
-    for page in writer.pages:
-        if "/Annots" in page:
-            kept = [a for a in page["/Annots"] if a.get_object().get("/Subtype") != "/Link"]
-            if kept:
-                page[NameObject("/Annots")] = ArrayObject(kept)
-            else:
-                del page["/Annots"]
 
 
 def _bytes(writer: PdfWriter) -> bytes:

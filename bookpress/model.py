@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 PAPER_SIZES = ("a4", "letter")
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
 #: The booklet's page, half the sheet it is imposed on.
 HALF_PAPER = {"a4": "a5", "letter": "half-letter"}
 TEACHER_BLOCK = "teacher"  # ::: teacher … ::: is in the teacher's edition only
@@ -35,6 +36,7 @@ class Options:
     bleed: str | None = None  # e.g. "3mm", for a print shop
     crop_marks: bool = False
     timeout: int = 600  # seconds one product's layout may take
+    pdf_variant: str | None = "pdf/ua-1"  # tagged and accessible; pdf/a-3u for archives
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Edition:
     back_cover: bool = False
     bleed: str | None = None
     crop_marks: bool = False
+    pdf_variant: str | None = "pdf/ua-1"
 
     @property
     def stylesheets(self) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import signal
 import threading
@@ -101,31 +102,34 @@ def _time_limit(seconds: int, product: str):
 
 
 def _reading_edition(book: Book, options: Options, job) -> list[Made]:
-    edition = Edition(options.paper, bleed=options.bleed, crop_marks=options.crop_marks)
+    edition = Edition(options.paper, bleed=options.bleed, crop_marks=options.crop_marks,
+                      pdf_variant=options.pdf_variant)
     pdf, typeset_book = typeset_edition(book, edition)
     outputs = []
     if "book" in job:
         path = options.output or _build_dir(book, options) / "book.pdf"
         outputs.append(Made("book", path, pdf, len(typeset_book.document.pages)))
     if "handouts" in job:
-        outputs += _handouts(book, pdf, typeset_book, _build_dir(book, options) / "handouts")
+        outputs += _handouts(book, edition, typeset_book, _build_dir(book, options) / "handouts")
     return outputs
 
 
 def _booklet(book: Book, options: Options) -> list[Made]:
     from .finish import impose_booklet
-    pdf, typeset_book = typeset_edition(book, Edition(HALF_PAPER[options.paper], back_cover=True))
+    # Imposition keeps no structure tree: a printed booklet is not tagged.
+    edition = Edition(HALF_PAPER[options.paper], back_cover=True, pdf_variant=None)
+    pdf, typeset_book = typeset_edition(book, edition)
     sheets_sides = len(saddle_stitch(len(typeset_book.document.pages)))
     return [Made("booklet", _build_dir(book, options) / "booklet.pdf", impose_booklet(pdf), sheets_sides)]
 
 
 def _teacher(book: Book, options: Options) -> list[Made]:
-    pdf, typeset_book = typeset_edition(book, Edition(options.paper, teacher=True))
+    pdf, typeset_book = typeset_edition(book, Edition(options.paper, teacher=True, pdf_variant=options.pdf_variant))
     return [Made("teacher", _build_dir(book, options) / "teacher.pdf", pdf, len(typeset_book.document.pages))]
 
 
 def _large_print(book: Book, options: Options) -> list[Made]:
-    pdf, typeset_book = typeset_edition(book, Edition(options.paper, large_print=True))
+    pdf, typeset_book = typeset_edition(book, Edition(options.paper, large_print=True, pdf_variant=options.pdf_variant))
     pages = len(typeset_book.document.pages)
     return [Made("large-print", _build_dir(book, options) / "large-print.pdf", pdf, pages)]
 
@@ -135,19 +139,30 @@ MAKERS = {"booklet": _booklet, "teacher": _teacher, "large-print": _large_print}
 
 # --- handouts ----------------------------------------------------------------------------------
 
-def _handouts(book: Book, pdf: bytes, typeset_book, folder: Path) -> list[Made]:
-    """One handout per numbered chapter, and a revision sheet of the chapters drawn from data."""
-    from .finish import extract_handout
+def _handouts(book: Book, edition: Edition, typeset_book, folder: Path) -> list[Made]:
+    """One handout per numbered chapter, and a revision sheet of the chapters drawn from data.
+
+    Each is written from the reading edition's own laid-out pages, so it keeps their tags,
+    their bookmarks and their page numbers.
+    """
+    from .build import fixed_clock, write_pdf
     parts = dict(zip((chapter.slug for chapter in book.chapters), typeset_book.parts))
     front = typeset_book.front_matter_pages  # a folio's page in the book is front + folio - 1
+    document = typeset_book.document
     outputs = []
     for number, title, slug, chosen in handout_plan(book, parts):
-        ranges = [(front + part.first_folio - 1, front + part.last_folio - 1, part.first_folio) for part in chosen]
-        bookmarks = [(heading.level, heading.title, front + part.folios[heading.id] - 1)
-                     for part in chosen for heading in part.headings if heading.level <= 2]
-        data = extract_handout(pdf, ranges, f"Handout {number} \u2014 {title} \u00b7 {book.info.title}", bookmarks)
-        pages = sum(last - first + 1 for first, last, _ in ranges)
-        outputs.append(Made("handouts", folder / f"{number:02d}-{slug}.pdf", data, pages))
+        pages = [document.pages[front + folio - 1] for part in chosen
+                 for folio in range(part.first_folio, part.last_folio + 1)]
+        handout = document.copy(pages)
+        handout.metadata = copy.copy(document.metadata)
+        handout.metadata.title = f"Handout {number} \u2014 {title} \u00b7 {book.info.title}"
+        labels, start = [], 0
+        for part in chosen:  # each part keeps the book's folios
+            labels.append((start, "D", part.first_folio))
+            start += part.last_folio - part.first_folio + 1
+        with fixed_clock(book):
+            pdf = write_pdf(handout, edition, labels)
+        outputs.append(Made("handouts", folder / f"{number:02d}-{slug}.pdf", pdf, len(pages)))
     return outputs
 
 

@@ -38,6 +38,25 @@ def _runs(page) -> list[TextRun]:
     return runs
 
 
+def _joined(runs: list[TextRun]) -> str:
+    """Runs on one line joined as they touch (tagged PDFs split runs at every element);
+    a new line where the baseline changes."""
+    text, previous = "", None
+    for run in runs:
+        if previous is not None:
+            if abs(run.y - previous.y) > 1 or not run.placed or not previous.placed:
+                text += "\n"
+            elif not (run.text[:1] in TOUCHES_BEFORE or text[-1:] in TOUCHES_AFTER or text[-1:].isspace()):
+                text += " "  # two table cells, or a label beside its text
+        text += run.text
+        previous = run
+    return text
+
+
+TOUCHES_BEFORE = set(",.;:!?)]}\u2019\u201d\u2014\u2013 ")  # what follows a word without a space
+TOUCHES_AFTER = set("([{\u2018\u201c\u2014\u2013")
+
+
 def squash(text: str) -> str:
     """Text with hyphenation undone and all white space as single spaces."""
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
@@ -72,7 +91,7 @@ class BookPdf:
     def body_text(self, index: int) -> str:
         """What stands on the page between the head and foot bands."""
         top = self.height(index) - FURNITURE_BAND
-        return " ".join(run.text for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed)
+        return _joined([run for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed])
 
     def folio(self, index: int) -> str | None:
         """The page number printed in the foot band, if any."""

@@ -1,0 +1,72 @@
+"""The accessible PDF: tagged PDF/UA-1 with structure, language, title, alt text and table headers."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from pypdf import PdfReader
+
+from bookpress.cli import main
+
+from conftest import ROOT
+
+
+def structure(reader: PdfReader):
+    """(counts of structure types, the /Alt of each /Figure) of the structure tree."""
+    counts, alts = Counter(), []
+
+    def walk(node):
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        kind = node.get("/S")
+        if kind:
+            counts[kind] += 1
+            if kind == "/Figure":
+                alts.append(node.get("/Alt"))
+        children = node.get("/K")
+        for child in children if isinstance(children, list) else ([children] if children is not None else []):
+            walk(child)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return counts, alts
+
+
+def test_the_book_is_a_tagged_pdf_ua_document(book):
+    root = book.reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a PDF boolean)
+    assert root["/Lang"] == "en"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+    counts, alts = structure(book.reader)
+    assert counts["/H1"] >= 10 and counts["/H2"] >= 20 and counts["/P"] >= 50
+    assert counts["/Table"] >= 1 and counts["/TH"] >= 2, "table headers are marked as such"
+    assert len(alts) == 2 and all(alt and len(alt) > 40 for alt in alts), "every figure has its alt text"
+
+
+def test_handouts_are_tagged_too(tmp_path):
+    assert main(["--root", str(ROOT), "--product", "handouts", "--build-dir", str(tmp_path)]) == 0
+    for path in sorted((tmp_path / "handouts").glob("*.pdf")):
+        reader = PdfReader(path)
+        assert "/StructTreeRoot" in reader.trailer["/Root"], path.name
+        assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+        counts, _ = structure(reader)
+        assert counts["/H1"] >= 1
+
+
+# WeasyPrint 70 leaves its sRGB colour profile file open when it writes PDF/A.
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_archival_pdf_a_edition(project):
+    assert main(["--root", str(project), "--pdf-variant", "pdf/a-3u"]) == 0
+    reader = PdfReader(project / "build" / "book.pdf")
+    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"pdfaid:part" in metadata and b"3" in metadata
+    assert reader.trailer["/Root"]["/OutputIntents"]
+
+
+@pytest.mark.parametrize("name", ["/Figure"])
+def test_figures_are_tagged_in_reading_order(book, name):
+    counts, alts = structure(book.reader)
+    assert alts[0].startswith("A timeline") and alts[1].startswith("A bar chart")
