@@ -12,6 +12,7 @@ from .extensions import INDEX_MARK
 from .figures import CROSS_REFERENCE, FIGURE_IMAGE, load_figure
 from .index import load_terms, parse_mark
 from .model import Book, BookInfo, ChapterSource
+from .sanitize import MAX_DEPTH, depth_after
 from .sources import YamlDocument, did_you_mean, load_yaml, read_text
 
 TYPE_NAMES = {str: "text", bool: "yes or no", list: "a list", datetime.date: "a date like 2026-09-01"}
@@ -284,11 +285,6 @@ EVENT_HANDLER = re.compile(r"\bon[a-z]+\s*=", re.IGNORECASE)
 ATTACHMENT = re.compile(r"\brel\s*=\s*[\"']?[^\"'>}]*\battachment", re.IGNORECASE)
 FETCHED_URL = re.compile(r"(?:\b(?:src|xlink:href|poster|data)\s*=\s*[\"']?|url\(\s*[\"']?)([^\"'\s>)}]+)", re.IGNORECASE)
 LINK_URL = re.compile(r"\bhref\s*=\s*[\"']?([^\"'\s>}]+)", re.IGNORECASE)
-HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
-VOID_TAGS = {"br", "hr", "img", "wbr", "input", "col", "area", "source"}
-MAX_DEPTH = 100
-
-
 def check_raw_html(body: str, body_line: int, path: Path, root: Path) -> None:
     """Raw HTML and attribute lists may not fetch, embed or run anything, nor nest without end.
 
@@ -300,7 +296,7 @@ def check_raw_html(body: str, body_line: int, path: Path, root: Path) -> None:
         problem = _raw_html_problem(line, path, root)
         if problem:
             errors.append(BookError(path, number, *problem))
-        depth, deepest = _depth_after(line, depth)
+        depth, deepest = depth_after(line, depth)
         if deepest > MAX_DEPTH:
             errors.append(BookError(path, number, f"the HTML here is nested more than {MAX_DEPTH} elements deep",
                                     "remove the nested <div> or list levels"))
@@ -330,16 +326,6 @@ def _is_asset(url: str, chapter: Path, root: Path) -> bool:
     if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE) or url.startswith(("/", "\\")):
         return False
     return (chapter.parent / url).resolve().is_relative_to((root / "assets").resolve())
-
-
-def _depth_after(line: str, depth: int) -> tuple[int, int]:
-    """The nesting depth after the line, and the deepest it reached within it."""
-    deepest = depth
-    for closing, tag, self_closing in HTML_TAG.findall(line):
-        if tag.lower() not in VOID_TAGS and not self_closing:
-            depth = max(depth + (-1 if closing else 1), 0)
-            deepest = max(deepest, depth)
-    return depth, deepest
 
 
 def _check_index_marks(chapter: ChapterSource, terms) -> None:

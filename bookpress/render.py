@@ -15,7 +15,7 @@ from .errors import BookError
 from .extensions import (AutoIndexExtension, CrossReferenceExtension, FencedBlockExtension, HeadingIdExtension,
                          IdRegistry, IndexMarkExtension, PageFootnoteExtension)
 from .index import IndexGroup, unused_terms
-from .sanitize import clean_html
+from .sanitize import MAX_DEPTH, clean_html, depth_after
 from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
@@ -160,22 +160,11 @@ def _plain_markdown(text: str) -> str:
     return clean_html(markdown.markdown(text, extensions=["smarty"]))
 
 
-MAX_NESTING = 100
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
-_VOID = {"br", "hr", "img", "wbr", "input", "meta", "link", "col", "area", "base", "source"}
-
-
 def check_nesting(html: str, path: Path) -> None:
     """Refuse HTML nested deeper than any book needs, before layout recurses into it."""
-    depth = deepest = 0
-    for closing, tag, self_closing in _TAG.findall(html):
-        if tag.lower() in _VOID or self_closing:
-            continue
-        depth += -1 if closing else 1
-        deepest = max(deepest, depth)
-        if deepest > MAX_NESTING:
-            raise BookError(path, None, f"the chapter's HTML is nested more than {MAX_NESTING} elements deep",
-                            "remove the nested <div> or list levels; Markdown rarely needs more than a few")
+    if depth_after(html)[1] > MAX_DEPTH:
+        raise BookError(path, None, f"the chapter's HTML is nested more than {MAX_DEPTH} elements deep",
+                        "remove the nested <div> or list levels; Markdown rarely needs more than a few")
 
 
 def _snippet_converter(converter: markdown.Markdown):

@@ -8,6 +8,8 @@ the book's Markdown produces passes; everything else is removed, whatever wrote 
 
 from __future__ import annotations
 
+import re
+
 import nh3
 
 TAGS = {
@@ -34,3 +36,18 @@ def clean_html(html: str) -> str:
         html, tags=TAGS, attributes=ATTRIBUTES, clean_content_tags=DROPPED_WITH_CONTENT,
         url_schemes={"http", "https", "mailto"}, link_rel=None, strip_comments=True,
         filter_style_properties={"text-align"})
+
+
+HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+VOID_TAGS = {"br", "hr", "img", "wbr", "input", "col", "area", "source", "meta", "link", "base"}
+MAX_DEPTH = 100  # elements inside elements: a book needs a handful; layout recurses into each
+
+
+def depth_after(html: str, depth: int = 0) -> tuple[int, int]:
+    """The nesting depth after the HTML, and the deepest it reached within it."""
+    deepest = depth
+    for closing, tag, self_closing in HTML_TAG.findall(html):
+        if tag.lower() not in VOID_TAGS and not self_closing:
+            depth = max(depth + (-1 if closing else 1), 0)
+            deepest = max(deepest, depth)
+    return depth, deepest
