@@ -175,7 +175,7 @@ def test_large_print_body_text_is_at_least_16pt(products):
     assert body[len(body) // 2] < 12, "the reading edition's text is smaller"
 
 
-def test_large_print_is_neither_hyphenated_nor_justified(products):
+def test_large_print_is_not_hyphenated(products):
     large = BookPdf(products / "large-print.pdf")
     text = "\n".join(large.texts)
     sources = " ".join(path.read_text() for path in (ROOT / "chapters").iterdir())

@@ -183,12 +183,21 @@ def test_a_chapter_larger_than_the_cap_is_refused(broken, capsys):
     assert "chapters/01-first.md: the file is larger than 2 MB" in fails(broken, capsys)
 
 
-def test_a_runaway_layout_is_stopped_with_a_message(broken, capsys):
+def test_a_runaway_layout_is_stopped_with_a_message(broken, capsys, monkeypatch):
+    import signal
+
+    from bookpress import products
+
+    def runaway(*arguments):  # as if the time limit ran out in the middle of the layout
+        signal.raise_signal(signal.SIGALRM)
+
+    monkeypatch.setattr(products, "typeset_edition", runaway)
     before = _hashes(broken / "build")
-    assert main(["--root", str(broken), "--timeout", "1", "--force"]) in (0, 1)
+    assert main(["--root", str(broken), "--timeout", "30", "--force"]) == 1
     err = capsys.readouterr().err
-    if "took longer than 1 seconds" in err:
-        assert _hashes(broken / "build") == before
+    assert "building book took longer than 30 seconds" in err and "--timeout" in err
+    assert _hashes(broken / "build") == before
+    assert signal.alarm(0) == 0, "the alarm is cleared after the build"
 
 
 # --- check, no-op rebuilds, watch ------------------------------------------------------------------
