@@ -147,14 +147,17 @@ def letter_of(key: str) -> str:
     return first.upper() if first.isalpha() else SYMBOLS
 
 
-def build_index(terms: tuple[IndexTerm, ...], occurrences: list[Occurrence]) -> tuple[IndexGroup, ...]:
-    """The index's letter groups, from the term list and where each heading occurred."""
+def build_index(terms: tuple[IndexTerm, ...], occurrences: list[Occurrence], ranges: bool = True) -> tuple[IndexGroup, ...]:
+    """The index's letter groups, from the term list and where each heading occurred.
+
+    Without ranges (the web edition, whose locators are chapters), every place is listed.
+    """
     by_heading: dict[str, list[Occurrence]] = {}
     for occurrence in occurrences:
         by_heading.setdefault(occurrence.heading, []).append(occurrence)
     known = {term.heading: term for term in terms}
     headings = set(by_heading) | {term.heading for term in terms if term.see or term.heading in by_heading}
-    entries = [_entry(heading, known.get(heading), by_heading.get(heading, [])) for heading in headings]
+    entries = [_entry(heading, known.get(heading), by_heading.get(heading, []), ranges) for heading in headings]
     entries.sort(key=lambda entry: (_sort_text(entry.heading, known), entry.heading))
     return tuple(IndexGroup(letter, tuple(group)) for letter, group in
                  groupby(entries, key=lambda entry: letter_of(_sort_text(entry.heading, known))))
@@ -165,15 +168,15 @@ def _sort_text(heading: str, known: dict[str, IndexTerm]) -> str:
     return sort_key(term.sort if term is not None and term.sort else heading)
 
 
-def _entry(heading: str, term: IndexTerm | None, occurrences: list[Occurrence]) -> IndexEntry:
+def _entry(heading: str, term: IndexTerm | None, occurrences: list[Occurrence], ranges: bool = True) -> IndexEntry:
     main = [o for o in occurrences if o.sub is None]
     subs = sorted({o.sub for o in occurrences if o.sub is not None}, key=lambda sub: (sort_key(sub), sub))
-    subentries = tuple(IndexEntry(sub, locators([o for o in occurrences if o.sub == sub])) for sub in subs)
-    return IndexEntry(heading, locators(main), subentries,
+    subentries = tuple(IndexEntry(sub, locators([o for o in occurrences if o.sub == sub], ranges)) for sub in subs)
+    return IndexEntry(heading, locators(main, ranges), subentries,
                       term.see if term else None, term.see_also if term else ())
 
 
-def locators(occurrences: list[Occurrence]) -> tuple[Locator, ...]:
+def locators(occurrences: list[Occurrence], ranges: bool = True) -> tuple[Locator, ...]:
     """Each page once, in page order, linked to its first occurrence; 3+ consecutive pages as a range."""
     first_on_page: dict[int, Occurrence] = {}
     for occurrence in occurrences:
@@ -181,7 +184,7 @@ def locators(occurrences: list[Occurrence]) -> tuple[Locator, ...]:
     pages = [first_on_page[page] for page in sorted(first_on_page)]
     runs: list[list[Occurrence]] = []
     for occurrence in pages:
-        if runs and _follows(runs[-1][-1], occurrence):
+        if ranges and runs and _follows(runs[-1][-1], occurrence):
             runs[-1].append(occurrence)
         else:
             runs.append([occurrence])

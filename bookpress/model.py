@@ -20,6 +20,7 @@ PRODUCTS = {
     "handouts": "one PDF per chapter and a revision sheet: build/handouts/, with the book's page numbers",
     "teacher": "the teacher's edition, with the teacher's notes: build/teacher.pdf",
     "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
+    "web": "the web edition: build/book.html, one self-contained page for screens and phones",
 }
 BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "
                         "and staple twice on the fold")

@@ -116,6 +116,14 @@ def render_index(book: Book, groups: tuple[IndexGroup, ...]) -> tuple[str, str]:
     return _render_template(environment, "index.html", {**context, "section": Markup(section)}), section
 
 
+def render_web_edition(book: Book, chapters, contents, groups) -> str:
+    """The whole book as one page for screens: linked contents, the index linking to the text."""
+    environment = template_environment(book.layout_dir)
+    _, index_section = render_index(book, groups)
+    sections = [Markup(chapter.section) for chapter in chapters] + [Markup(index_section)]
+    return _render_template(environment, "web.html", {"book": book.info, "contents": contents, "sections": sections})
+
+
 def render_blank_page(book: Book) -> str:
     """A page with nothing on it, to make the next chapter start on a right-hand page."""
     return _render_template(template_environment(book.layout_dir), "blank.html", {"book": book.info})
