@@ -24,7 +24,7 @@ BOOK_KEYS = {  # key: (type, required)
 }
 CHAPTER_KEYS = {
     "title": (str, True), "short_title": (str, False), "numbered": (bool, False),
-    "data": (str, False), "template": (str, False),
+    "data": (str, False), "template": (str, False), "caption": (str, False),
 }
 FRONT_MATTER_FENCE = "---"
 
@@ -51,9 +51,10 @@ def load_book(root: Path) -> Book:
 
 
 def _check_cross_references(chapters: list[ChapterSource], errors: list[BookError]) -> None:
-    """Each {@id} names a figure of the book."""
+    """Each {@id} names a figure of the book, or a captioned table (table-<chapter name>)."""
     targets = {match["id"] or Path(match["src"]).stem
                for chapter in chapters for match in FIGURE_IMAGE.finditer(chapter.body)}
+    targets |= {f"table-{chapter.slug}" for chapter in chapters if chapter.caption}
     for chapter in chapters:
         for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
             for match in CROSS_REFERENCE.finditer(line):
@@ -169,6 +170,7 @@ def _load_chapter(path: Path, root: Path) -> ChapterSource:
         running_head=values.get("short_title", values["title"]),
         number=0 if values.get("numbered", True) else None,
         body=body, body_line=body_line, template=values.get("template"), data=data, data_path=data_path,
+        caption=values.get("caption"),
         figures=_load_figures(body, body_line, path))
 
 

@@ -92,6 +92,7 @@ class ChapterSource:
     data: Any = None  # the loaded data file the template renders
     data_path: Path | None = None
     figures: tuple = ()  # (source as written, FigureData) of the figures drawn from data
+    caption: str | None = None  # of the table or figure the chapter's template draws
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,13 @@ class FigureNumbers:
 
     def __init__(self, registry: IdRegistry):
         self.registry = registry
-        self.by_name: dict[str, tuple[str, int]] = {}  # name in {@name} -> (element id, number)
+        self.by_name: dict[str, tuple[str, str]] = {}  # name in {@name} -> (element id, "Figure 2")
+        self.counts = {"Figure": 0, "Table": 0}
+
+    def _number(self, kind: str, name: str, element_id: str) -> int:
+        self.counts[kind] += 1
+        self.by_name[name] = (element_id, f"{kind} {self.counts[kind]}")
+        return self.counts[kind]
 
     def insert(self, html: str, chapter: ChapterSource, environment) -> tuple[str, tuple[str, ...]]:
         """The chapter's HTML with each data figure drawn; and the ids of its figures."""
@@ -58,22 +64,33 @@ class FigureNumbers:
                 return match[0]
             name = attributes.get("id") or Path(attributes["src"]).stem
             figure_id = self.registry.claim(attributes.get("id") or f"figure-{name}")
-            self.by_name[name] = (figure_id, len(self.by_name) + 1)
+            number = self._number("Figure", name, figure_id)
             ids.append(figure_id)
             return _render_template(environment, "_figure.html", {
-                "figure": figure, "figure_id": figure_id, "number": self.by_name[name][1],
+                "figure": figure, "figure_id": figure_id, "number": number,
                 "alt": attributes.get("alt", ""), "caption": attributes.get("title", "")}, chapter)
 
         return FIGURE_TAG.sub(draw, html), tuple(ids)
 
+    def number_tables(self, section: str) -> tuple[str, tuple[str, ...]]:
+        """Captioned tables (drawn by a chapter's template) numbered: 'Table 1. …'."""
+        ids = []
+
+        def label(match):
+            number = self._number("Table", match[2], match[2])
+            ids.append(match[2])
+            return f'{match[1]}<span class="figure-label">Table {number}.</span> '
+        return CAPTIONED_TABLE.sub(label, section), tuple(ids)
+
     def fill_references(self, chapter: RenderedChapter) -> RenderedChapter:
         def label(match):
-            figure_id, number = self.by_name[match[1]]
-            return f'<a class="xref" href="#{figure_id}">Figure {number}</a>'
+            target_id, text = self.by_name[match[1]]
+            return f'<a class="xref" href="#{target_id}">{text}</a>'
         return replace(chapter, html=XREF.sub(label, chapter.html), section=XREF.sub(label, chapter.section))
 
 
 FIGURE_TAG = re.compile(r"<p>\s*(<img\b[^>]*\.ya?ml\"[^>]*>)\s*</p>|(<img\b[^>]*\.ya?ml\"[^>]*>)")
+CAPTIONED_TABLE = re.compile(r'(<table\b[^>]*\bid="([\w-]+)"[^>]*>\s*<caption>)')
 XREF = re.compile(r'<a class="xref" href="#([\w-]+)">[\w-]+</a>')
 
 
@@ -94,11 +111,11 @@ def _render_chapter(book, chapter: ChapterSource, converter, registry, environme
     body_html, figure_ids = figures.insert(body_html, chapter, environment)
     context = {"book": book.info, "chapter": chapter, "title_id": title.id,
                "body_html": Markup(body_html), "data": chapter.data}
-    section = _render_template(environment, "_chapter.html", context, chapter)
+    section, table_ids = figures.number_tables(_render_template(environment, "_chapter.html", context, chapter))
     headings, marks = (title, *registry.headings), tuple(registry.marks)  # data text included
     html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
     return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks,
-                           targets=figure_ids)
+                           targets=figure_ids + table_ids)
 
 
 def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timestamp: str) -> str:

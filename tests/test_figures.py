@@ -93,3 +93,9 @@ def test_a_reference_to_a_figure_in_a_later_chapter_gets_its_page(project):
     (number, folio), = REFERENCE.findall(text)
     assert "Figure 1." in squash(pdf.body_text(pdf.index_of_label(folio)))
     assert pdf.labels[[i for i in range(len(pdf.pages)) if "Figure 1." in pdf.body_text(i)][0]] == folio
+
+
+def test_a_captioned_table_is_numbered_and_referred_to_with_its_page(book):
+    text = squash(" ".join(book.body_text(i) for i in range(len(book.pages))))
+    (folio,) = re.findall(r"Table 1, page (\d+)", text)
+    assert "Table 1. Eight characteristics" in squash(book.body_text(book.index_of_label(folio)))
