@@ -17,7 +17,7 @@ from .render import INDEX_ID, render_back_cover, render_blank_page, render_front
 
 STYLESHEETS = ("fonts.css", "book.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
-NOTE_FALLBACKS = ("notes-relaxed.css", "breaks-relaxed.css")
+NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css")
 CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level headings
 
 
