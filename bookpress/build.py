@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 from .errors import LOGGER, BookErrors, WarningCollector
-from .load import load_book
 from .model import Book, Edition, Options
 from .finish import book_labels
 from .render import render_chapters

@@ -8,7 +8,6 @@ import re
 import markdown
 import pypdfium2
 import pytest
-import yaml
 
 from bookpress.load import load_book
 

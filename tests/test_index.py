@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import markdown
 import pytest
 
 from bookpress.extensions import IdRegistry

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
-import pytest
 
 from bookpress import finish, typeset
 from bookpress.cli import main

@@ -152,7 +152,6 @@ def _sizes(pdf: BookPdf, index: int):
 
 def _figure_texts() -> set[str]:
     """The words drawn inside the figures (scaled with their drawing, not set as text)."""
-    from bookpress.figures import load_figure
     texts = set()
     for chapter in load_book(ROOT).chapters:
         for _, figure in chapter.figures:
