@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import markdown
 import pytest
 
@@ -59,3 +61,39 @@ def test_heading_titles_carry_smart_quotes_and_ids_stay_ascii():
 def test_an_explicit_heading_id_is_kept():
     registry = IdRegistry()
     assert convert("## Title {#custom}", registry) == '<h2 id="custom">Title</h2>'
+
+
+def test_the_allow_list_keeps_everything_the_books_markdown_makes():
+    from bookpress.sanitize import clean_html
+    source = """## A heading {#custom}
+
+Text with *emphasis*, **strong**, `code`, a [link](https://example.org) and a note.[^n]
+
+- a bullet
+- another
+
+1. first
+2. second
+
+> A quotation.
+
+| Year | Shot |
+|:-----|-----:|
+| 1937 | 353,074 |
+
+::: review
+### Key terms
+
+- **Term** — meaning.
+:::
+
+Term
+:   its definition
+
+[^n]: The note.
+"""
+    html = convert(source)
+    assert "<ul>" in html and "<ol>" in html and "<table>" in html and "<blockquote>" in html
+    def same_styles(text):  # the sanitizer rewrites 'text-align: left;' as 'text-align:left'
+        return re.sub(r'style="([^"]*)"', lambda m: 'style="' + m[1].replace(" ", "").rstrip(";") + '"', text)
+    assert same_styles(clean_html(html)) == same_styles(html)
