@@ -58,26 +58,36 @@ def load_figure(path: Path) -> FigureData:
 
 
 def _events(document: YamlDocument) -> tuple[TimelineEvent, ...]:
-    entries = document.data.get("events")
+    return _each(document, "events", "a timeline needs a list of events", _event)
+
+
+def _event(entry: dict, path: Path, line: int) -> TimelineEvent:
+    date, label = str(entry.get("date", "")).strip(), str(entry.get("label", "") or "").strip()
+    match = DATE.match(date)
+    if not match:
+        raise BookError(path, line, f"'{date}' is not a date",
+                        "write it as year-month-day, year-month or year: 1934-12-01, 1934-12, 1934")
+    if not label:
+        raise BookError(path, line, "this event has no label", "add label: what happened")
+    if len(label) > MAX_TIMELINE_LABEL:
+        raise BookError(path, line, f"the label is {len(label)} characters long; at most {MAX_TIMELINE_LABEL} fit",
+                        "shorten it")
+    return TimelineEvent(_printed_date(match), label)
+
+
+def _each(document: YamlDocument, key: str, missing: str, make) -> tuple:
+    """Each entry of the list under key, made by make(entry, path, line); all problems at once."""
+    entries = document.data.get(key)
     if not isinstance(entries, list) or not entries:
-        raise document.error("events" if "events" in document.data else None, "a timeline needs a list of events")
-    errors, events = [], []
-    for entry, line in zip(entries, document.item_lines("events")):
-        entry = entry if isinstance(entry, dict) else {}
-        date, label = str(entry.get("date", "")).strip(), str(entry.get("label", "") or "").strip()
-        match = DATE.match(date)
-        if not match:
-            errors.append(BookError(document.path, line, f"'{date}' is not a date",
-                                    "write it as year-month-day, year-month or year: 1934-12-01, 1934-12, 1934"))
-        elif not label:
-            errors.append(BookError(document.path, line, "this event has no label", "add label: what happened"))
-        elif len(label) > MAX_TIMELINE_LABEL:
-            errors.append(BookError(document.path, line, f"the label is {len(label)} characters long; "
-                                    f"at most {MAX_TIMELINE_LABEL} fit", "shorten it"))
-        else:
-            events.append(TimelineEvent(_printed_date(match), label))
+        raise document.error(key if key in document.data else None, missing)
+    errors, items = [], []
+    for entry, line in zip(entries, document.item_lines(key)):
+        try:
+            items.append(make(entry if isinstance(entry, dict) else {}, document.path, line))
+        except BookError as error:
+            errors.append(error)
     raise_all(errors)
-    return tuple(events)
+    return tuple(items)
 
 
 def _printed_date(match: re.Match) -> str:
@@ -88,19 +98,13 @@ def _printed_date(match: re.Match) -> str:
 
 
 def _bars(document: YamlDocument) -> tuple[Bar, ...]:
-    entries = document.data.get("bars")
-    if not isinstance(entries, list) or not entries:
-        raise document.error("bars" if "bars" in document.data else None, "a bar chart needs a list of bars")
-    errors, bars = [], []
-    for entry, line in zip(entries, document.item_lines("bars")):
-        entry = entry if isinstance(entry, dict) else {}
-        label, value = str(entry.get("label", "")).strip(), entry.get("value")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            errors.append(BookError(document.path, line, f"the bar '{label}' has no value (a number)",
-                                    "add value: 1234, without quotes"))
-        elif not label or len(label) > MAX_BAR_LABEL:
-            errors.append(BookError(document.path, line, f"the bar label '{label}' must have 1 to {MAX_BAR_LABEL} characters"))
-        else:
-            bars.append(Bar(label, value))
-    raise_all(errors)
-    return tuple(bars)
+    return _each(document, "bars", "a bar chart needs a list of bars", _bar)
+
+
+def _bar(entry: dict, path: Path, line: int) -> Bar:
+    label, value = str(entry.get("label", "")).strip(), entry.get("value")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise BookError(path, line, f"the bar '{label}' has no value (a number)", "add value: 1234, without quotes")
+    if not label or len(label) > MAX_BAR_LABEL:
+        raise BookError(path, line, f"the bar label '{label}' must have 1 to {MAX_BAR_LABEL} characters")
+    return Bar(label, value)
