@@ -1,18 +1,22 @@
-"""Time the full build against its floor: one plain WeasyPrint render of the same final HTML.
+"""Time the build of synthetic books 1, 10 and 40 times the booklet against its floor.
 
-The floor writes the same kind of PDF (tagged PDF/UA-1) with the same stylesheets and fetcher.
+    python benchmarks/bench.py [--runs 3] [--sizes 1 10 40]
 
-    python benchmarks/bench.py [--runs 5] [--sizes 1 10 40]
-
-Both are measured in the same process and run, interleaved, and reported as medians; the
-ratio says what contents, page labels, per-chapter layout and post-processing cost beyond
-laying the book out once.
+For each size: the cold full build (--force), the rebuild after editing one chapter, the
+no-op rebuild and (at 1×) --all, each in a process of its own, as a teacher runs them;
+the floor is one plain WeasyPrint render of the same final HTML, writing the same tagged
+PDF/UA-1 with the same stylesheets and fetcher, also in a process of its own. Untagged is
+the same render writing a plain PDF, as pandoc → WeasyPrint would. Times are medians;
+peak memory is the largest resident set of the whole process tree, sampled as it runs.
+The table goes to stdout and build/bench.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -29,10 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
-from bookpress.build import build  # noqa: E402
 from bookpress.fetch import BookFetcher  # noqa: E402
 from bookpress.load import load_book  # noqa: E402
-from bookpress.model import Edition, Options  # noqa: E402
+from bookpress.model import Edition  # noqa: E402
 from bookpress.render import render_chapters, render_whole_book  # noqa: E402
 from bookpress.typeset import STYLESHEETS, typeset  # noqa: E402
 
@@ -57,37 +60,73 @@ def floor(html: str, edition: Edition, root: Path = ROOT) -> None:
         stylesheets=sheets, font_config=fonts, **variant)
 
 
-def timed(function) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
-
-
-# --- the scaling table: synthetic books of 1×, 10×, 40× the chapters ----------------------------
-
-PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-
+# --- measuring a command: wall time and the peak memory of its process tree -------------------
 
 def run(*arguments) -> tuple[float, float]:
-    """Seconds and peak resident memory (MiB, the largest process of the tree) of a command."""
+    """Seconds and peak resident memory (MiB) of a command and every process it starts."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PEAK, *arguments], check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, int(done.stdout.strip()) / 1024
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = 0
+        while True:
+            peak = max(peak, _tree_resident_bytes(process.pid))
+            try:
+                process.wait(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        seconds = time.perf_counter() - start
+        if process.returncode:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(map(str, arguments))} failed:\n{errors.read().decode()}")
+    return seconds, peak / 2**20
+
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _tree_resident_bytes(root_pid: int) -> int:
+    """The resident set of a process and all its descendants, from /proc (0 where there is none)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    total, waiting = 0, [root_pid]
+    while waiting:
+        pid = waiting.pop()
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+        except (OSError, IndexError, ValueError):
+            pass
+        waiting += children.get(pid, [])
+    return total
 
 
 def build_command(root: Path, *extra) -> list[str]:
     return [sys.executable, str(ROOT / "make_book.py"), "--root", str(root), *extra]
 
 
+def floor_command(html_file: Path, root: Path, tagged: bool = True) -> list[str]:
+    return [sys.executable, str(Path(__file__)), "--floor", str(html_file), "--root", str(root),
+            *([] if tagged else ["--untagged"])]
+
+
 def measure(root: Path, runs: int, with_all: bool) -> dict:
-    cold = [run(*build_command(root, "--force")) for _ in range(runs)]
-    html_file = root / "build" / "final.html"
+    """One size: every measurement, runs times, interleaved so that a noisy minute hits them all."""
+    html_file = root / "final.html"  # outside build/, which the cold builds clear of nothing
     html_file.write_text(final_html(Edition(), root))
-    floors = [run(sys.executable, str(Path(__file__)), "--floor", str(html_file), "--root", str(root))[0]
-              for _ in range(runs)]
+    cold, floors, untagged = [], [], []
+    for _ in range(runs):
+        cold.append(run(*build_command(root, "--force")))
+        floors.append(run(*floor_command(html_file, root)))
+        untagged.append(run(*floor_command(html_file, root, tagged=False)))
     pages = len(PdfReader(root / "build" / "book.pdf").pages)
-    chapter = sorted((root / "chapters").glob("*.md"))[1]
+    chapters = sorted((root / "chapters").glob("*.md"))
+    chapter = chapters[len(chapters) // 2]  # one in the middle: the chapters after it may move
     original = chapter.read_text()
     edits = []
     for number in range(runs):
@@ -96,17 +135,24 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
     chapter.write_text(original)
     run(*build_command(root))
     noop = [run(*build_command(root))[0] for _ in range(runs)]
+    seconds = statistics.median(t for t, _ in cold)
     result = {
         "pages": pages,
-        "seconds": statistics.median(t for t, _ in cold),
-        "peak_mib": round(max(m for _, m in cold), 1),
-        "floor_seconds": statistics.median(floors),
-        "edit_one_chapter_seconds": statistics.median(edits),
-        "noop_seconds": statistics.median(noop),
+        "seconds": round(seconds, 2),
+        "seconds_per_page": round(seconds / pages, 4),
+        "floor_seconds": round(statistics.median(t for t, _ in floors), 2),
+        "untagged_floor_seconds": round(statistics.median(t for t, _ in untagged), 2),
+        "peak_mib": round(statistics.median(m for _, m in cold), 1),
+        "floor_peak_mib": round(statistics.median(m for _, m in floors), 1),
+        "edit_one_chapter_seconds": round(statistics.median(edits), 2),
+        "noop_seconds": round(statistics.median(noop), 2),
     }
     result["ratio_to_floor"] = round(result["seconds"] / result["floor_seconds"], 2)
+    result["edit_share_of_cold"] = round(result["edit_one_chapter_seconds"] / result["seconds"], 2)
     if with_all:
-        result["all_seconds"] = statistics.median(run(*build_command(root, "--all", "--force"))[0] for _ in range(runs))
+        result["all_seconds"] = round(statistics.median(
+            run(*build_command(root, "--all", "--force"))[0] for _ in range(runs)), 2)
+        result["all_ratio_to_book"] = round(result["all_seconds"] / result["seconds"], 2)
     return result
 
 
@@ -116,48 +162,45 @@ def scaling_table(sizes, runs: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             root = make_book(ROOT, Path(folder) / f"book-{size}x", size)
-            row = {"size": f"{size}x", **measure(root, runs, with_all=size == 1)}
+            row = {"size": f"{size}x", **measure(root, runs, with_all=size == min(sizes))}
             rows.append(row)
             print(_row(row), flush=True)
     return rows
 
 
-COLUMNS = ("size", "pages", "seconds", "floor_seconds", "ratio_to_floor", "peak_mib",
-           "edit_one_chapter_seconds", "noop_seconds", "all_seconds")
+COLUMNS = ("size", "pages", "seconds", "seconds_per_page", "floor_seconds", "ratio_to_floor",
+           "untagged_floor_seconds", "peak_mib", "floor_peak_mib", "edit_one_chapter_seconds",
+           "edit_share_of_cold", "noop_seconds", "all_seconds", "all_ratio_to_book")
 
 
 def _row(row: dict) -> str:
-    return " | ".join(f"{row[c]:.2f}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in COLUMNS)
+    return "| " + " | ".join(str(row.get(column, "")) for column in COLUMNS) + " |"
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sizes", type=int, nargs="*", help="also measure synthetic books this many times the size")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 40])
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--untagged", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.floor:  # one floor render, in a process of its own
-        floor(arguments.floor.read_text(), Edition(), arguments.root)
+        edition = Edition(pdf_variant=None) if arguments.untagged else Edition()
+        floor(arguments.floor.read_text(), edition, arguments.root)
         return 0
-    edition = Edition()
-    html = final_html(edition)
-    with tempfile.TemporaryDirectory() as folder:
-        output = Path(folder) / "book.pdf"
-        builds, floors = [], []
-        for _ in range(arguments.runs):
-            builds.append(timed(lambda: build(ROOT, Options(output=output))))
-            floors.append(timed(lambda: floor(html, edition)))
-    full, base = statistics.median(builds), statistics.median(floors)
-    print(f"full build: {full:.2f} s (median of {arguments.runs})")
-    print(f"floor (one plain WeasyPrint render of the final HTML): {base:.2f} s")
-    print(f"ratio: {full / base:.2f}")
-    if arguments.sizes:
-        print(" | ".join(COLUMNS))
-        rows = scaling_table(arguments.sizes, arguments.runs)
-        (ROOT / "build").mkdir(exist_ok=True)
-        (ROOT / "build" / "bench.json").write_text(json.dumps(rows, indent=1))
-        print("written: build/bench.json")
+    print(f"machine: {machine()}; medians of {arguments.runs} runs")
+    print(_row({column: column for column in COLUMNS}))
+    print(_row({column: "---" for column in COLUMNS}))
+    rows = scaling_table(arguments.sizes, arguments.runs)
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "bench.json").write_text(json.dumps({"machine": machine(), "runs": arguments.runs,
+                                                           "sizes": rows}, indent=1))
+    print("written: build/bench.json")
     return 0
 
 

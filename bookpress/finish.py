@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, StreamObject
 
 
 def page_labels(runs):
@@ -61,22 +62,52 @@ def _umask() -> int:
 
 
 def impose_booklet(pdf: bytes) -> bytes:
-    """Two pages side by side on each landscape sheet side, in saddle-stitch order."""
-    from pypdf import PageObject, Transformation
+    """Two pages side by side on each landscape sheet side, in saddle-stitch order.
 
+    Each page becomes a form XObject that the sheet draws where it belongs, as imposition
+    software does: its content stream is copied as it is, compressed, never parsed.
+    """
     from .impose import saddle_stitch
 
     reader = PdfReader(io.BytesIO(pdf))
-    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    box = reader.pages[0].mediabox
+    width, height = float(box.width), float(box.height)
     writer = PdfWriter()
+    forms: dict[int, object] = {}
     for left, right in saddle_stitch(len(reader.pages)):
-        side = PageObject.create_blank_page(width=2 * width, height=height)
-        for index, offset in ((left, 0), (right, width)):
-            if index is not None:
-                side.merge_transformed_page(reader.pages[index], Transformation().translate(offset, 0))
-        writer.add_page(side).compress_content_streams()  # merged streams come out uncompressed
+        placed = [(index, offset) for index, offset in ((left, 0.0), (right, width)) if index is not None]
+        for index, _ in placed:
+            if index not in forms:
+                forms[index] = writer._add_object(_page_as_form(reader.pages[index], writer))
+        drawing = b" ".join(_draw_form(index, offset, reader.pages[index].mediabox) for index, offset in placed)
+        side = writer.add_blank_page(width=2 * width, height=height)
+        content = StreamObject()
+        content.set_data(drawing)
+        side[NameObject("/Contents")] = writer._add_object(content)
+        side[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
+            {NameObject(f"/Page{index}"): forms[index] for index, _ in placed})})
     writer.add_metadata(reader.metadata or {})
     return _bytes(writer)
+
+
+def _page_as_form(page, writer: PdfWriter):
+    """A page's drawing as a form XObject in writer, its stream still compressed as it was."""
+    contents = page["/Contents"].get_object()
+    form = StreamObject()
+    form._data = contents._data  # the encoded bytes; /Filter below says how they are encoded
+    for key in ("/Filter", "/DecodeParms"):
+        if key in contents:
+            form[NameObject(key)] = contents[key].clone(writer)
+    form[NameObject("/Type")] = NameObject("/XObject")
+    form[NameObject("/Subtype")] = NameObject("/Form")
+    form[NameObject("/BBox")] = ArrayObject(FloatObject(value) for value in page.mediabox)
+    form[NameObject("/Resources")] = page["/Resources"].clone(writer)
+    return form
+
+
+def _draw_form(index: int, offset: float, box) -> bytes:
+    x, y = offset - float(box.left), -float(box.bottom)
+    return f"q 1 0 0 1 {x:.4f} {y:.4f} cm /Page{index} Do Q".encode()
 
 
 def _bytes(writer: PdfWriter) -> bytes:

@@ -32,10 +32,10 @@ class Output:
 def make_products(root: Path, options: Options, names, on_done=None) -> list[Output]:
     """Build the named products; independent ones in parallel processes when there are several."""
     with warnings_checked(options.strict):
-        load_book(root)  # every source checked once, before any layout
+        book = load_book(root)  # every source checked once, before any layout
     jobs = _jobs(names)
     if len(jobs) == 1:
-        outputs = _run_job(jobs[0], root, options)
+        outputs = _run_job(jobs[0], root, options, book)
         for output in outputs:
             on_done and on_done(output)
         return outputs
@@ -69,10 +69,10 @@ class Made:
     pages: int
 
 
-def _run_job(job: tuple[str, ...], root: Path, options: Options) -> list[Output]:
+def _run_job(job: tuple[str, ...], root: Path, options: Options, book: Book | None = None) -> list[Output]:
     """Make the job's products, then (when nothing was wrong) write them."""
     start = time.perf_counter()
-    book = load_book(root)
+    book = book or load_book(root)
     with warnings_checked(options.strict), _time_limit(options.timeout, job[0]):
         made = _reading_edition(book, options, job) if job[0] in ("book", "handouts") else MAKERS[job[0]](book, options)
     from .finish import write_atomically

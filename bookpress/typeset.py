@@ -62,6 +62,7 @@ class Typesetter:
             marks = "crop" if edition.crop_marks else "none"
             self.stylesheets.append(CSS(string=f"@page {{ bleed: {edition.bleed or '0'}; marks: {marks} }}"))
         self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
+        self.settled: dict = {}  # chapter path -> the step of the ladder its notes last fitted at
 
     def _stylesheet(self, name: str):
         return CSS(filename=str(self.book.layout_dir / name), url_fetcher=self.fetcher, font_config=self.font_config)
@@ -92,10 +93,14 @@ class Typesetter:
         orphans forbid a break; the chapter is then laid out again with those relaxed.
         """
         attempts = []
-        for extra in ((), *([fallback] for fallback in self.fallbacks)):
+        ladder = ((), *([fallback] for fallback in self.fallbacks))
+        # A later pass (page numbers filled in) starts where the chapter settled before.
+        start = self.settled.get(chapter.source.path, 0)
+        for step, extra in enumerate(ladder[start:], start):
             document = self.render(html or chapter.html, first_folio, extra, chapter.source)
             misplaced = misplaced_notes(document)
             if not misplaced:
+                self.settled[chapter.source.path] = step
                 return document
             attempts.append((misplaced, document))
         misplaced, document = min(attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved)))

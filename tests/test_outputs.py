@@ -24,6 +24,20 @@ def test_two_builds_of_the_same_sources_are_byte_identical(book_path, tmp_path):
     assert again.read_bytes() == book_path.read_bytes()
 
 
+def test_a_rebuild_after_an_edit_and_its_undoing_gives_the_cold_builds_bytes(project):
+    pdf = project / "build" / "book.pdf"
+    assert main(["--root", str(project), "--force"]) == 0
+    cold = pdf.read_bytes()
+    chapter = sorted((project / "chapters").glob("*.md"))[0]
+    original = chapter.read_text()
+    chapter.write_text(original + "\nA sentence added in an edit.\n")
+    assert main(["--root", str(project)]) == 0
+    assert pdf.read_bytes() != cold
+    chapter.write_text(original)
+    assert main(["--root", str(project)]) == 0
+    assert pdf.read_bytes() == cold
+
+
 def test_source_date_epoch_sets_the_pdf_dates(project, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert main(["--root", str(project)]) == 0
