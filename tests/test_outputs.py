@@ -38,6 +38,21 @@ def test_a_rebuild_after_an_edit_and_its_undoing_gives_the_cold_builds_bytes(pro
     assert pdf.read_bytes() == cold
 
 
+def test_page_references_looked_up_in_constant_time_change_no_byte_of_the_pdf(project):
+    from bookpress.build import fixed_clock, typeset_edition
+    from bookpress.finish import book_labels, page_labels
+    from bookpress.load import load_book
+    from bookpress.model import Edition
+    book = load_book(project)
+    pdf, typeset_book = typeset_edition(book, Edition())  # written with the cached lookup
+    document = typeset_book.document
+    with fixed_clock(book):  # and again as WeasyPrint writes it on its own
+        plain = document.write_pdf(finisher=page_labels(book_labels(typeset_book.front_matter_pages,
+                                                                    len(document.pages))),
+                                   pdf_variant="pdf/ua-1")
+    assert pdf == plain
+
+
 def test_source_date_epoch_sets_the_pdf_dates(project, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert main(["--root", str(project)]) == 0
