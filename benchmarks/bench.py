@@ -24,11 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from pypdf import PdfReader
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+if __name__ == "__main__":  # typed with the system's Python after `make book`: use .venv/
+    from make_book import use_the_projects_python
+    use_the_projects_python(__file__)
+
+from pypdf import PdfReader  # noqa: E402
 
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
