@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, StreamObject
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject, StreamObject
 
 
 def page_labels(runs):
@@ -65,7 +65,7 @@ def impose_booklet(pdf: bytes) -> bytes:
     """Two pages side by side on each landscape sheet side, in saddle-stitch order.
 
     Each page becomes a form XObject that the sheet draws where it belongs, as imposition
-    software does: its content stream is copied as it is, compressed, never parsed.
+    software does: its content stream is copied, never parsed into operators.
     """
     from .impose import saddle_stitch
 
@@ -91,18 +91,14 @@ def impose_booklet(pdf: bytes) -> bytes:
 
 
 def _page_as_form(page, writer: PdfWriter):
-    """A page's drawing as a form XObject in writer, its stream still compressed as it was."""
-    contents = page["/Contents"].get_object()
-    form = StreamObject()
-    form._data = contents._data  # the encoded bytes; /Filter below says how they are encoded
-    for key in ("/Filter", "/DecodeParms"):
-        if key in contents:
-            form[NameObject(key)] = contents[key].clone(writer)
+    """A page's drawing as a form XObject for writer, compressed again as it was."""
+    form = DecodedStreamObject()
+    form.set_data(page.get_contents().get_data())  # one stream, or several joined, never parsed
     form[NameObject("/Type")] = NameObject("/XObject")
     form[NameObject("/Subtype")] = NameObject("/Form")
     form[NameObject("/BBox")] = ArrayObject(FloatObject(value) for value in page.mediabox)
     form[NameObject("/Resources")] = page["/Resources"].clone(writer)
-    return form
+    return form.flate_encode()
 
 
 def _draw_form(index: int, offset: float, box) -> bytes:
