@@ -202,8 +202,8 @@ def main() -> int:
     print(_row({column: "---" for column in COLUMNS}))
     rows = scaling_table(arguments.sizes, arguments.runs)
     (ROOT / "build").mkdir(exist_ok=True)
-    (ROOT / "build" / "bench.json").write_text(json.dumps({"machine": machine(), "runs": arguments.runs,
-                                                           "sizes": rows}, indent=1))
+    described = [{**row, "machine": machine(), "runs": arguments.runs} for row in rows]  # one object per size
+    (ROOT / "build" / "bench.json").write_text(json.dumps(described, indent=1))
     print("written: build/bench.json")
     return 0
 
