@@ -73,19 +73,15 @@ def impose_booklet(pdf: bytes) -> bytes:
     box = reader.pages[0].mediabox
     width, height = float(box.width), float(box.height)
     writer = PdfWriter()
-    forms: dict[int, object] = {}
     for left, right in saddle_stitch(len(reader.pages)):
         placed = [(index, offset) for index, offset in ((left, 0.0), (right, width)) if index is not None]
-        for index, _ in placed:
-            if index not in forms:
-                forms[index] = writer._add_object(_page_as_form(reader.pages[index], writer))
-        drawing = b" ".join(_draw_form(index, offset, reader.pages[index].mediabox) for index, offset in placed)
-        side = writer.add_blank_page(width=2 * width, height=height)
+        forms = {NameObject(f"/Page{index}"): writer._add_object(_page_as_form(reader.pages[index], writer))
+                 for index, _ in placed}
         content = StreamObject()
-        content.set_data(drawing)
+        content.set_data(b" ".join(_draw_form(index, offset, reader.pages[index].mediabox) for index, offset in placed))
+        side = writer.add_blank_page(width=2 * width, height=height)
         side[NameObject("/Contents")] = writer._add_object(content)
-        side[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(
-            {NameObject(f"/Page{index}"): forms[index] for index, _ in placed})})
+        side[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(forms)})
     writer.add_metadata(reader.metadata or {})
     return _bytes(writer)
 
