@@ -147,3 +147,13 @@ class ContentsEntry:
     folio: str
     number: int | None = None
     children: tuple["ContentsEntry", ...] = field(default=())
+
+
+CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level headings
+
+
+def contents_entry(headings: tuple[Heading, ...], number: int | None, folio_of) -> ContentsEntry:
+    """A part's line of the contents (its first heading), with its sections under it."""
+    title, *sections = headings
+    return ContentsEntry(title, folio_of(title), number,
+                         tuple(ContentsEntry(h, folio_of(h)) for h in sections if h.level == CONTENTS_LEVEL))

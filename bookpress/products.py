@@ -137,14 +137,13 @@ def _large_print(book: Book, options: Options) -> list[Made]:
 def _web(book: Book, options: Options) -> list[Made]:
     """One HTML page: no layout, so the index points to chapters and its links to the words."""
     from .index import Occurrence, build_index
-    from .model import ContentsEntry
+    from .model import contents_entry
     from .render import render_chapters, render_web_edition
     chapters = render_chapters(book)
     occurrences = [Occurrence(mark.heading, mark.sub, mark.id, number, chapter.source.running_head)
                    for number, chapter in enumerate(chapters) for mark in chapter.marks]
     groups = build_index(book.index_terms, occurrences, ranges=False)
-    contents = tuple(ContentsEntry(chapter.headings[0], "", chapter.source.number,
-                                   tuple(ContentsEntry(h, "") for h in chapter.headings if h.level == 2))
+    contents = tuple(contents_entry(chapter.headings, chapter.source.number, lambda heading: "")
                      for chapter in chapters)
     html = render_web_edition(book, chapters, contents, groups)
     return [Made("web", _build_dir(book, options) / "book.html", html.encode(), 1)]

@@ -12,13 +12,12 @@ from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
-from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter
+from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
 from .render import INDEX_ID, render_back_cover, render_blank_page, render_front_matter, render_index
 
 STYLESHEETS = ("fonts.css", "book.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
 NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css")
-CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level headings
 
 
 @dataclass(frozen=True)
@@ -256,12 +255,8 @@ def _next_right_hand_folio(last_folio: int) -> int:
 
 
 def contents_entries(laid_out) -> tuple[ContentsEntry, ...]:
-    entries = []
-    for part in laid_out:
-        title, *headings = part.headings
-        children = tuple(ContentsEntry(h, str(part.folios[h.id])) for h in headings if h.level == CONTENTS_LEVEL)
-        entries.append(ContentsEntry(title, str(part.folios[title.id]), part.number, children))
-    return tuple(entries)
+    return tuple(contents_entry(part.headings, part.number, lambda heading: str(part.folios[heading.id]))
+                 for part in laid_out)
 
 
 def _padded_to_even(pages: list, blank) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-WATCHED = ("chapters", "layout", "assets")
+from .stamp import INPUT_FOLDERS as WATCHED  # what a build reads is what is watched
 
 
 def watch(root: Path, rebuild, changes=None) -> int:
