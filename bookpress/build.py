@@ -10,6 +10,7 @@ from pathlib import Path
 from .errors import LOGGER, BookErrors, WarningCollector
 from .model import Book, Edition, Options
 from .finish import book_labels
+from .join import join
 from .render import render_chapters
 
 
@@ -26,43 +27,9 @@ def typeset_edition(book: Book, edition: Edition):
     epoch = source_date_epoch(book)
     with fixed_clock(book):
         typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch))
-        labels = book_labels(typeset_book.front_matter_pages, len(typeset_book.document.pages))
-        pdf = write_pdf(typeset_book.document, edition, labels)
+        labels = book_labels(typeset_book.front_matter_pages, typeset_book.pages)
+        pdf = join(typeset_book.runs, typeset_book.front, edition.pdf_variant, labels)
     return pdf, typeset_book
-
-
-def write_pdf(document, edition: Edition, labels) -> bytes:
-    """The PDF of laid-out pages, labelled; tagged PDF/UA-1 unless the edition asks otherwise."""
-    from .finish import page_labels
-    variant = {"pdf_variant": edition.pdf_variant} if edition.pdf_variant else {}
-    with page_references_cached():
-        return document.write_pdf(finisher=page_labels(labels), **variant)
-
-
-@contextlib.contextmanager
-def page_references_cached():
-    """Let WeasyPrint's tagging look up a page's reference in constant time.
-
-    pydyf (0.13) rebuilds the tuple of every page's reference each time it is read, and
-    WeasyPrint reads it once per structure element: a tagged book of 1,000 pages spent
-    two thirds of its writing time there. The cached tuple is the same one, rebuilt
-    whenever a page is added, so the PDF does not change by a byte.
-    """
-    import pydyf
-    original = pydyf.PDF.page_references
-    cached: dict[int, tuple] = {}
-
-    def page_references(pdf):
-        count = len(pdf.pages["Kids"])
-        if cached.get(id(pdf), (None,))[0] != count:
-            cached[id(pdf)] = (count, original.fget(pdf))
-        return cached[id(pdf)][1]
-
-    pydyf.PDF.page_references = property(page_references)
-    try:
-        yield
-    finally:
-        pydyf.PDF.page_references = original
 
 
 @contextlib.contextmanager

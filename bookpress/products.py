@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 import signal
 import threading
@@ -108,7 +107,7 @@ def _reading_edition(book: Book, options: Options, job) -> list[Made]:
     outputs = []
     if "book" in job:
         path = options.output or _build_dir(book, options) / "book.pdf"
-        outputs.append(Made("book", path, pdf, len(typeset_book.document.pages)))
+        outputs.append(Made("book", path, pdf, typeset_book.pages))
     if "handouts" in job:
         outputs += _handouts(book, edition, typeset_book, _build_dir(book, options) / "handouts")
     return outputs
@@ -119,18 +118,18 @@ def _booklet(book: Book, options: Options) -> list[Made]:
     # Imposition keeps no structure tree: a printed booklet is not tagged.
     edition = Edition(HALF_PAPER[options.paper], back_cover=True, pdf_variant=None)
     pdf, typeset_book = typeset_edition(book, edition)
-    sheets_sides = len(saddle_stitch(len(typeset_book.document.pages)))
+    sheets_sides = len(saddle_stitch(typeset_book.pages))
     return [Made("booklet", _build_dir(book, options) / "booklet.pdf", impose_booklet(pdf), sheets_sides)]
 
 
 def _teacher(book: Book, options: Options) -> list[Made]:
     pdf, typeset_book = typeset_edition(book, Edition(options.paper, teacher=True, pdf_variant=options.pdf_variant))
-    return [Made("teacher", _build_dir(book, options) / "teacher.pdf", pdf, len(typeset_book.document.pages))]
+    return [Made("teacher", _build_dir(book, options) / "teacher.pdf", pdf, typeset_book.pages)]
 
 
 def _large_print(book: Book, options: Options) -> list[Made]:
     pdf, typeset_book = typeset_edition(book, Edition(options.paper, large_print=True, pdf_variant=options.pdf_variant))
-    pages = len(typeset_book.document.pages)
+    pages = typeset_book.pages
     return [Made("large-print", _build_dir(book, options) / "large-print.pdf", pdf, pages)]
 
 
@@ -160,24 +159,19 @@ def _handouts(book: Book, edition: Edition, typeset_book, folder: Path) -> list[
     Each is written from the reading edition's own laid-out pages, so it keeps their tags,
     their bookmarks and their page numbers.
     """
-    from .build import fixed_clock, write_pdf
+    from .build import fixed_clock
+    from .join import join
     parts = dict(zip((chapter.slug for chapter in book.chapters), typeset_book.parts))
-    front = typeset_book.front_matter_pages  # a folio's page in the book is front + folio - 1
-    document = typeset_book.document
     outputs = []
     for number, title, slug, chosen in handout_plan(book, parts):
-        pages = [document.pages[front + folio - 1] for part in chosen
-                 for folio in range(part.first_folio, part.last_folio + 1)]
-        handout = document.copy(pages)
-        handout.metadata = copy.copy(document.metadata)
-        handout.metadata.title = f"Handout {number} \u2014 {title} \u00b7 {book.info.title}"
         labels, start = [], 0
         for part in chosen:  # each part keeps the book's folios
             labels.append((start, "D", part.first_folio))
-            start += part.last_folio - part.first_folio + 1
+            start += len(part.written.pages)
         with fixed_clock(book):
-            pdf = write_pdf(handout, edition, labels)
-        outputs.append(Made("handouts", folder / f"{number:02d}-{slug}.pdf", pdf, len(pages)))
+            pdf = join([part.written for part in chosen], typeset_book.front, edition.pdf_variant, labels,
+                       title=f"Handout {number} \u2014 {title} \u00b7 {book.info.title}")
+        outputs.append(Made("handouts", folder / f"{number:02d}-{slug}.pdf", pdf, start))
     return outputs
 
 

@@ -12,6 +12,7 @@ from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
+from .join import WrittenPart, write_part
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
 from .render import INDEX_ID, render_back_cover, render_blank_page, render_front_matter, render_index
 
@@ -22,30 +23,43 @@ NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css")
 
 @dataclass(frozen=True)
 class LaidOutPart:
-    """A chapter or the index: its pages, laid out from the folio it starts on."""
+    """A chapter or the index: its pages, laid out from the folio it starts on, then written."""
 
     headings: tuple[Heading, ...]  # the first is the part's title
     number: int | None
     marks: tuple[IndexMark, ...]
     section: str  # its HTML section, for the whole-book document
     first_folio: int
-    document: object  # weasyprint.Document
+    written: WrittenPart
     folios: dict  # element id -> folio of the page it landed on
 
     @property
     def last_folio(self) -> int:
-        return self.first_folio + len(self.document.pages) - 1
+        return self.first_folio + len(self.written.pages) - 1
 
 
 @dataclass(frozen=True)
 class TypesetBook:
-    """The laid-out book: front matter pages, then body pages, ready to be written."""
+    """The laid-out book: its runs of written pages in order, ready to be joined into one PDF."""
 
-    document: object  # weasyprint.Document of all pages
+    runs: tuple[WrittenPart, ...]  # front matter, chapters, blank pages, index…; a blank comes more than once
+    front: WrittenPart  # the front matter, whose document entries (title, language) the book's PDF takes
     front_matter_pages: int
     parts: tuple[LaidOutPart, ...]
     contents: tuple[ContentsEntry, ...]
     front_html: str
+
+    @property
+    def pages(self) -> int:
+        return sum(len(run.pages) for run in self.runs)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A chapter laid out and written: what later passes and the book need of it."""
+
+    part: WrittenPart
+    folios: dict  # element id -> folio
 
 
 class Typesetter:
@@ -62,6 +76,10 @@ class Typesetter:
             self.stylesheets.append(CSS(string=f"@page {{ bleed: {edition.bleed or '0'}; marks: {marks} }}"))
         self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
         self.settled: dict = {}  # chapter path -> the step of the ladder its notes last fitted at
+        self.variant = edition.pdf_variant
+
+    def write(self, document) -> WrittenPart:
+        return write_part(document, self.variant)
 
     def _stylesheet(self, name: str):
         return CSS(filename=str(self.book.layout_dir / name), url_fetcher=self.fetcher, font_config=self.font_config)
@@ -120,14 +138,18 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition,
     laid_out += (index,) if index else ()
     contents = contents_entries(laid_out)
     front_html = render_front_matter(book, contents, timestamp)
-    front = typesetter.render(front_html)
-    blank = typesetter.render(render_blank_page(book)).pages[0]
-    front_pages = _padded_to_even(list(front.pages), blank)
-    body_pages = _body_pages(laid_out, blank)
+    front = typesetter.write(typesetter.render(front_html))
+    blank = typesetter.write(typesetter.render(render_blank_page(book)))
+    # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
+    runs = [front, blank] if len(front.pages) % 2 else [front]
+    front_matter_pages = sum(len(run.pages) for run in runs)
+    for part in laid_out:
+        runs.append(part.written)
+        if part is not laid_out[-1] and part.last_folio % 2:
+            runs.append(blank)
     if edition.back_cover:
-        body_pages += typesetter.render(render_back_cover(book)).pages
-    document = front.copy(front_pages + body_pages)
-    return TypesetBook(document, len(front_pages), laid_out, contents, front_html)
+        runs.append(typesetter.write(typesetter.render(render_back_cover(book))))
+    return TypesetBook(tuple(runs), front, front_matter_pages, laid_out, contents, front_html)
 
 
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
@@ -139,10 +161,10 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
         for chapter in chapters:
             html = resolve_references(chapter, printed)
             if (html, folio) not in layouts:
-                layouts[html, folio] = typesetter.render_chapter(chapter, folio, html)
-            document = layouts[html, folio]
+                layouts[html, folio] = _written(typesetter, typesetter.render_chapter(chapter, folio, html), folio)
+            written = layouts[html, folio]
             laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
-                                        folio, document, _folios(document, folio)))
+                                        folio, written.part, written.folios))
             folio = _next_right_hand_folio(laid_out[-1].last_folio)
         found = {target: part.folios[target] for part, chapter in zip(laid_out, chapters) for target in chapter.targets}
         if not _refers_elsewhere(chapters) or found == printed:
@@ -176,8 +198,13 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
         return None
     html, section = render_index(book, groups)
     folio = _next_right_hand_folio(parts[-1].last_folio)
-    document = typesetter.render(html, folio)
-    return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio, document, _folios(document, folio))
+    written = _written(typesetter, typesetter.render(html, folio), folio)
+    return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio, written.part, written.folios)
+
+
+def _written(typesetter: Typesetter, document, first_folio: int) -> Written:
+    """Where each element landed, then the pages written (and let go of: only the PDF is kept)."""
+    return Written(typesetter.write(document), _folios(document, first_folio))
 
 
 def occurrences(parts) -> list[Occurrence]:
@@ -258,16 +285,3 @@ def contents_entries(laid_out) -> tuple[ContentsEntry, ...]:
     return tuple(contents_entry(part.headings, part.number, lambda heading: str(part.folios[heading.id]))
                  for part in laid_out)
 
-
-def _padded_to_even(pages: list, blank) -> list:
-    # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
-    return pages + [blank] if len(pages) % 2 else pages
-
-
-def _body_pages(laid_out, blank) -> list:
-    pages = []
-    for chapter in laid_out:
-        pages.extend(chapter.document.pages)
-        if chapter is not laid_out[-1] and chapter.last_folio % 2:
-            pages.append(blank)
-    return pages
