@@ -53,7 +53,7 @@ def test_page_references_looked_up_in_constant_time_change_no_byte_of_the_pdf():
         plain = document.write_pdf(pdf_variant="pdf/ua-1")  # as WeasyPrint writes it on its own
         with page_references_cached():
             cached = document.write_pdf(pdf_variant="pdf/ua-1")
-    assert len(document.pages) > 3 and cached == plain
+    assert len(document.pages) > 1 and cached == plain
 
 
 def test_source_date_epoch_sets_the_pdf_dates(project, monkeypatch):
