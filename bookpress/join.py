@@ -324,11 +324,7 @@ def _joined_fonts(parts) -> dict:
         def __init__(self, state, file_content):
             self.__dict__.update(state)
             self.file_content = file_content
-
-        def subset(self, to_unicode, hinting):
-            # The HarfBuzz subsetter needs a live face; fontTools works from the file itself.
-            if to_unicode:
-                self._fonttools_subset(to_unicode, hinting)
+            self.hb_face = _harfbuzz_face(file_content, state["index"])
 
     files = {digest: content for part in parts for digest, content in part.font_files}
     fonts: dict = {}
@@ -351,6 +347,33 @@ def _joined_fonts(parts) -> dict:
                 if font.missing.setdefault(codepoint, glyph) != glyph:
                     LOGGER.warning("%s has no glyph for %r", font.family, chr(codepoint))
     return fonts
+
+
+def _harfbuzz_face(content: bytes, index: int):
+    """A HarfBuzz face of a font file, for WeasyPrint's subsetter (it otherwise takes Pango's)."""
+    from weasyprint.text.ffi import _dlopen, ffi, harfbuzz
+    global _FACES
+    if _FACES is None:
+        from cffi import FFI
+        faces = FFI()
+        faces.cdef("""
+            typedef struct hb_blob_t hb_blob_t;
+            typedef struct hb_face_t hb_face_t;
+            hb_blob_t * hb_blob_create (const char *data, unsigned int length, int mode,
+                                        void *user_data, void *destroy);
+            hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
+            void hb_blob_destroy (hb_blob_t *blob);
+        """)
+        _FACES = faces, _dlopen(faces, "libharfbuzz-0", "harfbuzz", "harfbuzz-0.0", "libharfbuzz.so.0",
+                                "libharfbuzz.0.dylib", "libharfbuzz-0.dll")
+    faces, library = _FACES
+    blob = library.hb_blob_create(content, len(content), 0, faces.NULL, faces.NULL)  # 0: HarfBuzz copies the data
+    face = library.hb_face_create(blob, index)
+    library.hb_blob_destroy(blob)  # the face holds its own reference
+    return ffi.gc(ffi.cast("hb_face_t *", faces.cast("uintptr_t", face)), harfbuzz.hb_face_destroy)
+
+
+_FACES = None  # (cffi FFI, HarfBuzz) for _harfbuzz_face, made on first use
 
 
 def _add_bookmarks(pdf, parts):
