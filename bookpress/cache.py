@@ -11,13 +11,15 @@ overwritten, from another version of Python — is ignored and made again, never
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import tempfile
 from pathlib import Path
 
-FOLDER = "cache"
-KEEP = 3  # entries per part beyond those the last build used, for undoing an edit
+#: Byte strings this long (font files, images) are kept once, in a file of their own.
+SHARED_SIZE = 64 * 1024
+
 
 
 class PartCache:
@@ -26,7 +28,8 @@ class PartCache:
     def __init__(self, folder: Path | None, environment: str):
         self.folder = folder
         self.environment = environment
-        self.used: set[str] = set()
+        self.used: set[str] = set()  # the entries (and shared files) this build read or wrote
+        self.shared: dict[str, bytes] = {}  # shared files read, by name: one copy in memory
 
     def key(self, *inputs) -> str:
         digest = hashlib.sha256(self.environment.encode())
@@ -42,36 +45,74 @@ class PartCache:
             data = (self.folder / key).read_bytes()
         except OSError:
             return None
-        digest, payload = data[:32], data[32:]
-        if hashlib.sha256(payload).digest() != digest:
+        payload = _checked(data)
+        if payload is None:
             return None
+        unpickler = pickle.Unpickler(io.BytesIO(payload))
+        unpickler.persistent_load = self._read_shared
         try:
-            value = pickle.loads(payload)
+            value = unpickler.load()
         except Exception:  # an entry pickled by another version of the pipeline or of Python
             return None
         self.used.add(key)
         return value
 
+    def _read_shared(self, name: str) -> bytes:
+        if name not in self.shared:
+            content = _checked((self.folder / name).read_bytes())
+            if content is None:
+                raise ValueError(f"{name} is damaged")
+            self.shared[name] = content
+        self.used.add(name)
+        return self.shared[name]
+
+    def _write_shared(self, obj):
+        if type(obj) is not bytes or len(obj) < SHARED_SIZE:
+            return None
+        name = "shared-" + hashlib.sha256(obj).hexdigest()
+        if name not in self.used and name not in self.shared and not self._whole(name):
+            self._write(name, obj)
+        self.used.add(name)
+        return name
+
     def put(self, key: str, value) -> None:
         """Store value; a cache that cannot be written only costs the next build time."""
         if self.folder is None:
             return
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            with os.fdopen(handle, "wb") as file:
-                file.write(hashlib.sha256(payload).digest() + payload)
-            os.replace(temporary, self.folder / key)
+            output = io.BytesIO()
+            pickler = pickle.Pickler(output, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.persistent_id = self._write_shared
+            pickler.dump(value)
+            self._write(key, output.getvalue())
         except OSError:
             return
         self.used.add(key)
 
-    def prune(self, limit: int) -> None:
-        """Drop the oldest entries the last build did not use, keeping at most limit of them."""
+    def _whole(self, name: str) -> bool:
+        try:
+            return _checked((self.folder / name).read_bytes()) is not None
+        except OSError:
+            return False
+
+    def _write(self, name: str, payload: bytes) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            file.write(hashlib.sha256(payload).digest() + payload)
+        os.replace(temporary, self.folder / name)
+
+    def prune(self, keep: int) -> None:
+        """Drop the oldest entries this build did not use, keeping the newest keep of them."""
         if self.folder is None or not self.folder.is_dir():
             return
         unused = [path for path in self.folder.iterdir() if path.name not in self.used]
         unused.sort(key=lambda path: path.stat().st_mtime_ns, reverse=True)
-        for path in unused[limit:]:
+        for path in unused[keep:]:
             path.unlink(missing_ok=True)
+
+
+def _checked(data: bytes) -> bytes | None:
+    """The payload of a cache file, if it is whole (its first 32 bytes are the payload's hash)."""
+    digest, payload = data[:32], data[32:]
+    return payload if hashlib.sha256(payload).digest() == digest else None

@@ -117,7 +117,7 @@ def write_part(document, variant: str | None) -> WrittenPart:
     for key, font in capture.fonts.items():
         state = {name: value for name, value in vars(font).items() if name not in ("hb_font", "hb_face")}
         digest = hashlib.sha256(state.pop("file_content")).hexdigest()
-        font_files.setdefault(digest, font.file_content)
+        font_files.setdefault(digest, _FONT_FILES.setdefault(digest, font.file_content))
         fonts.append((key, {**state, "file_digest": digest}))
     catalog = {key: value for key, value in pdf.catalog.items()
                if key not in ("Type", "Pages", "Names", "StructTreeRoot", "Outlines", "Metadata")}
@@ -135,6 +135,9 @@ def write_part(document, variant: str | None) -> WrittenPart:
         info=dict(pdf.info),
         metadata=document.metadata,
     )
+
+
+_FONT_FILES: dict[str, bytes] = {}  # one copy of each font file, however many parts use it
 
 
 def _number(reference) -> int:

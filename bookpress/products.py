@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import threading
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import typeset_edition, warnings_checked
+from .cache import PartCache
 from .errors import BookError
 from .impose import saddle_stitch
 from .load import load_book
@@ -103,7 +105,7 @@ def _time_limit(seconds: int, product: str):
 def _reading_edition(book: Book, options: Options, job) -> list[Made]:
     edition = Edition(options.paper, bleed=options.bleed, crop_marks=options.crop_marks,
                       pdf_variant=options.pdf_variant)
-    pdf, typeset_book = typeset_edition(book, edition)
+    pdf, typeset_book = _typeset(book, options, edition)
     outputs = []
     if "book" in job:
         path = options.output or _build_dir(book, options) / "book.pdf"
@@ -117,18 +119,18 @@ def _booklet(book: Book, options: Options) -> list[Made]:
     from .finish import impose_booklet
     # Imposition keeps no structure tree: a printed booklet is not tagged.
     edition = Edition(HALF_PAPER[options.paper], back_cover=True, pdf_variant=None)
-    pdf, typeset_book = typeset_edition(book, edition)
+    pdf, typeset_book = _typeset(book, options, edition)
     sheets_sides = len(saddle_stitch(typeset_book.pages))
     return [Made("booklet", _build_dir(book, options) / "booklet.pdf", impose_booklet(pdf), sheets_sides)]
 
 
 def _teacher(book: Book, options: Options) -> list[Made]:
-    pdf, typeset_book = typeset_edition(book, Edition(options.paper, teacher=True, pdf_variant=options.pdf_variant))
+    pdf, typeset_book = _typeset(book, options, Edition(options.paper, teacher=True, pdf_variant=options.pdf_variant))
     return [Made("teacher", _build_dir(book, options) / "teacher.pdf", pdf, typeset_book.pages)]
 
 
 def _large_print(book: Book, options: Options) -> list[Made]:
-    pdf, typeset_book = typeset_edition(book, Edition(options.paper, large_print=True, pdf_variant=options.pdf_variant))
+    pdf, typeset_book = _typeset(book, options, Edition(options.paper, large_print=True, pdf_variant=options.pdf_variant))
     pages = typeset_book.pages
     return [Made("large-print", _build_dir(book, options) / "large-print.pdf", pdf, pages)]
 
@@ -186,6 +188,16 @@ def handout_plan(book: Book, parts: dict):
         title = "Revision sheet: " + " and ".join(chapter.running_head for chapter in revision)
         plan.append((len(plan) + 1, title, "revision", [parts[chapter.slug] for chapter in revision]))
     return plan
+
+
+def _typeset(book: Book, options: Options, edition: Edition):
+    """typeset_edition, reusing the parts of earlier builds kept in build/cache/ (a folder per edition)."""
+    from .stamp import layout_digest
+    folder = _build_dir(book, options) / "cache" / hashlib.sha256(repr(edition).encode()).hexdigest()[:16]
+    cache = PartCache(folder, layout_digest(book.root, repr(edition)))
+    result = typeset_edition(book, edition, cache)
+    cache.prune(keep=len(cache.used))  # room for as many again: undoing an edit finds its parts
+    return result
 
 
 def _build_dir(book: Book, options: Options) -> Path:

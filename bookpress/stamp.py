@@ -16,11 +16,23 @@ INPUT_FOLDERS = ("chapters", "layout", "assets")
 PIPELINE = Path(__file__).resolve().parent
 
 
-DEPENDENCIES = ("weasyprint", "markdown", "jinja2", "pypdf", "PyYAML", "nh3")
+DEPENDENCIES = ("weasyprint", "pydyf", "fonttools", "markdown", "jinja2", "pypdf", "PyYAML", "nh3",
+                "font-source-serif-pro", "font-source-sans-pro")
+#: What shapes a part's pages besides its own HTML (the chapters come in through that HTML).
+LAYOUT_FOLDERS = ("layout", "assets")
 
 
 def inputs_digest(root: Path, request: dict) -> str:
     """A hash of every source, template, stylesheet and asset, the request, and the pipeline itself."""
+    return _digest(root, INPUT_FOLDERS, request)
+
+
+def layout_digest(root: Path, request) -> str:
+    """A hash of the stylesheets, templates and assets, the request, and the pipeline itself."""
+    return _digest(root, LAYOUT_FOLDERS, request)
+
+
+def _digest(root: Path, folders, request) -> str:
     from importlib.metadata import PackageNotFoundError, version
     versions = {}
     for name in DEPENDENCIES:
@@ -29,7 +41,7 @@ def inputs_digest(root: Path, request: dict) -> str:
         except PackageNotFoundError:
             versions[name] = None
     digest = hashlib.sha256(json.dumps([request, versions], sort_keys=True, default=str).encode())
-    for folder in [root / name for name in INPUT_FOLDERS] + [PIPELINE]:
+    for folder in [root / name for name in folders] + [PIPELINE]:
         for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(folder.parent)).encode() + b"\0" + path.read_bytes())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from .cache import PartCache
 from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, note_call_id
 from .fetch import BookFetcher
@@ -65,8 +66,9 @@ class Written:
 class Typesetter:
     """Lays out documents with the book's stylesheets, fonts and fetcher."""
 
-    def __init__(self, book: Book, edition: Edition):
+    def __init__(self, book: Book, edition: Edition, cache: PartCache | None = None):
         self.book = book
+        self.cache = cache or PartCache(None, "")
         self.fetcher = BookFetcher(book.root)
         self.font_config = FontConfiguration()
         self.stylesheets = [self._stylesheet(name) for name in (*STYLESHEETS, *edition.stylesheets)]
@@ -103,43 +105,66 @@ class Typesetter:
             raise BookError(path, line, f"the book may only use files from assets/, not {url[:120]}",
                             "put the file in assets/ and refer to it as ../assets/NAME")
 
-    def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str | None = None):
+    def written(self, kind: str, html: str, first_folio: int | None = None) -> Written:
+        """A part without notes (the index, the front matter…), laid out and written, or as kept."""
+        key = self.cache.key(kind, html, first_folio)
+        written = self.cache.get(key)
+        if written is None:
+            written = _written(self, self.render(html, first_folio), first_folio or 1)
+            self.cache.put(key, written)
+        return written
+
+    def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Written:
+        """A chapter laid out (see render_chapter) and written, or as kept from an earlier build."""
+        # A later pass (page numbers filled in) starts where the chapter settled before.
+        start = self.settled.get(chapter.source.path, 0)
+        key = self.cache.key("chapter", html, first_folio, start)
+        kept = self.cache.get(key)
+        if kept is None:
+            document, step, moved = self.render_chapter(chapter, first_folio, html, start)
+            kept = (_written(self, document, first_folio), step, moved)
+            self.cache.put(key, kept)
+        written, self.settled[chapter.source.path], moved = kept
+        if moved:
+            warn(chapter.source.path, None, f"{moved} footnote(s) stand on the page after their call",
+                 "shorten the footnotes of this chapter or move a call to another sentence")
+        return written
+
+    def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str, start: int = 0):
         """Lay out a chapter so that every footnote stands on the page of its call.
 
         WeasyPrint may push a note to the next page (or, rarely, drop it) when widows and
-        orphans forbid a break; the chapter is then laid out again with those relaxed.
+        orphans forbid a break; the chapter is then laid out again with those relaxed, from
+        step start of the ladder on. Returns the document, the step, and how many notes
+        still stand on the page after their call.
         """
         attempts = []
         ladder = ((), *([fallback] for fallback in self.fallbacks))
-        # A later pass (page numbers filled in) starts where the chapter settled before.
-        start = self.settled.get(chapter.source.path, 0)
         for step, extra in enumerate(ladder[start:], start):
-            document = self.render(html or chapter.html, first_folio, extra, chapter.source)
+            document = self.render(html, first_folio, extra, chapter.source)
             misplaced = misplaced_notes(document)
             if not misplaced:
-                self.settled[chapter.source.path] = step
-                return document
-            attempts.append((misplaced, document))
-        misplaced, document = min(attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved)))
+                return document, step, 0
+            attempts.append((misplaced, step, document))
+        misplaced, step, document = min(attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved)))
         if misplaced.lost:
             raise BookError(chapter.source.path, None,
                             f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
                             "shorten the footnotes of this chapter or move a call to another sentence")
-        warn(chapter.source.path, None, f"{len(misplaced.moved)} footnote(s) stand on the page after their call",
-             "shorten the footnotes of this chapter or move a call to another sentence")
-        return document
+        return document, step, len(misplaced.moved)
 
 
-def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str) -> TypesetBook:
+def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str,
+            cache: PartCache | None = None) -> TypesetBook:
     """Lay out the chapters in order, each on a right-hand page, then the index and the front matter."""
-    typesetter = Typesetter(book, edition)
+    typesetter = Typesetter(book, edition, cache)
     laid_out = lay_out_chapters(typesetter, chapters)
     index = lay_out_index(typesetter, book, laid_out)
     laid_out += (index,) if index else ()
     contents = contents_entries(laid_out)
     front_html = render_front_matter(book, contents, timestamp)
-    front = typesetter.write(typesetter.render(front_html))
-    blank = typesetter.write(typesetter.render(render_blank_page(book)))
+    front = typesetter.written("front matter", front_html).part
+    blank = typesetter.written("blank page", render_blank_page(book)).part
     # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
     runs = [front, blank] if len(front.pages) % 2 else [front]
     front_matter_pages = sum(len(run.pages) for run in runs)
@@ -148,7 +173,7 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition,
         if part is not laid_out[-1] and part.last_folio % 2:
             runs.append(blank)
     if edition.back_cover:
-        runs.append(typesetter.write(typesetter.render(render_back_cover(book))))
+        runs.append(typesetter.written("back cover", render_back_cover(book)).part)
     return TypesetBook(tuple(runs), front, front_matter_pages, laid_out, contents, front_html)
 
 
@@ -161,7 +186,7 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
         for chapter in chapters:
             html = resolve_references(chapter, printed)
             if (html, folio) not in layouts:
-                layouts[html, folio] = _written(typesetter, typesetter.render_chapter(chapter, folio, html), folio)
+                layouts[html, folio] = typesetter.written_chapter(chapter, folio, html)
             written = layouts[html, folio]
             laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
                                         folio, written.part, written.folios))
@@ -198,7 +223,7 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
         return None
     html, section = render_index(book, groups)
     folio = _next_right_hand_folio(parts[-1].last_folio)
-    written = _written(typesetter, typesetter.render(html, folio), folio)
+    written = typesetter.written("index", html, folio)
     return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio, written.part, written.folios)
 
 

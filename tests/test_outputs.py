@@ -38,6 +38,60 @@ def test_a_rebuild_after_an_edit_and_its_undoing_gives_the_cold_builds_bytes(pro
     assert pdf.read_bytes() == cold
 
 
+def _layouts_counted(monkeypatch) -> list:
+    """Every document WeasyPrint lays out from now on, by its HTML."""
+    laid_out = []
+    render = typeset.Typesetter.render
+    monkeypatch.setattr(typeset.Typesetter, "render",
+                        lambda self, html, *rest: laid_out.append(html) or render(self, html, *rest))
+    return laid_out
+
+
+def test_a_build_from_kept_parts_lays_nothing_out_and_gives_the_cold_builds_bytes(project, monkeypatch):
+    pdf = project / "build" / "book.pdf"
+    assert main(["--root", str(project), "--force"]) == 0
+    cold = pdf.read_bytes()
+    assert any((project / "build" / "cache").rglob("*"))
+    laid_out = _layouts_counted(monkeypatch)
+    assert main(["--root", str(project), "--force"]) == 0
+    assert laid_out == [] and pdf.read_bytes() == cold
+
+
+def test_an_edit_lays_out_again_only_the_edited_chapter_and_what_follows_from_it(project, monkeypatch):
+    assert main(["--root", str(project), "--force"]) == 0
+    chapter = sorted((project / "chapters").glob("*.md"))[-1]
+    chapter.write_text(chapter.read_text() + "\nA sentence added in an edit.\n")
+    laid_out = _layouts_counted(monkeypatch)
+    assert main(["--root", str(project)]) == 0
+    edited = [html for html in laid_out if "A sentence added in an edit." in html]
+    assert edited and len(laid_out) - len(edited) <= 2  # at most the index and the front matter besides
+
+
+def test_a_damaged_cache_is_ignored_and_made_again(project, monkeypatch):
+    pdf = project / "build" / "book.pdf"
+    assert main(["--root", str(project), "--force"]) == 0
+    cold = pdf.read_bytes()
+    entries = [path for path in (project / "build" / "cache").rglob("*") if path.is_file()]
+    for number, path in enumerate(entries):  # cut short, bit-flipped, or not a cache entry at all
+        data = path.read_bytes()
+        path.write_bytes([data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], b"junk"][number % 3])
+    laid_out = _layouts_counted(monkeypatch)
+    assert main(["--root", str(project), "--force"]) == 0
+    assert laid_out and pdf.read_bytes() == cold
+    laid_out.clear()
+    assert main(["--root", str(project), "--force"]) == 0
+    assert laid_out == [] and pdf.read_bytes() == cold
+
+
+def test_a_changed_stylesheet_lays_every_part_out_again(project, monkeypatch):
+    assert main(["--root", str(project), "--force"]) == 0
+    stylesheet = project / "layout" / "book.css"
+    stylesheet.write_text(stylesheet.read_text() + "\np { letter-spacing: 0.01em }\n")
+    laid_out = _layouts_counted(monkeypatch)
+    assert main(["--root", str(project)]) == 0
+    assert len(laid_out) >= len(list((project / "chapters").glob("*.md")))
+
+
 def test_page_references_looked_up_in_constant_time_change_no_byte_of_the_pdf():
     from bookpress.build import fixed_clock
     from bookpress.join import page_references_cached
