@@ -2,8 +2,9 @@
 
     python benchmarks/bench.py [--runs 3] [--sizes 1 10 40]
 
-For each size: the cold full build (--force), the rebuild after editing one chapter, the
-no-op rebuild and (at 1×) --all, each in a process of its own, as a teacher runs them;
+For each size: the cold full build (--force, build/cache/ emptied), the rebuild after
+editing one chapter (the other parts kept), the no-op rebuild and (at 1×) --all, cold,
+each in a process of its own, as a teacher runs them;
 the floor is one plain WeasyPrint render of the same final HTML, writing the same tagged
 PDF/UA-1 with the same stylesheets and fetcher, also in a process of its own. Untagged is
 the same render writing a plain PDF, as pandoc → WeasyPrint would. Times are medians;
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -114,6 +116,12 @@ def build_command(root: Path, *extra) -> list[str]:
     return [sys.executable, str(ROOT / "make_book.py"), "--root", str(root), *extra]
 
 
+def cold_build(root: Path, *extra) -> tuple[float, float]:
+    """A build from nothing: --force, and no part kept from an earlier build."""
+    shutil.rmtree(root / "build" / "cache", ignore_errors=True)
+    return run(*build_command(root, "--force", *extra))
+
+
 def floor_command(html_file: Path, root: Path, tagged: bool = True) -> list[str]:
     return [sys.executable, str(Path(__file__)), "--floor", str(html_file), "--root", str(root),
             *([] if tagged else ["--untagged"])]
@@ -125,7 +133,7 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
     html_file.write_text(final_html(Edition(), root))
     cold, floors, untagged = [], [], []
     for _ in range(runs):
-        cold.append(run(*build_command(root, "--force")))
+        cold.append(cold_build(root))
         floors.append(run(*floor_command(html_file, root)))
         untagged.append(run(*floor_command(html_file, root, tagged=False)))
     pages = len(PdfReader(root / "build" / "book.pdf").pages)
@@ -154,8 +162,7 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
     result["ratio_to_floor"] = round(result["seconds"] / result["floor_seconds"], 2)
     result["edit_share_of_cold"] = round(result["edit_one_chapter_seconds"] / result["seconds"], 2)
     if with_all:
-        result["all_seconds"] = round(statistics.median(
-            run(*build_command(root, "--all", "--force"))[0] for _ in range(runs)), 2)
+        result["all_seconds"] = round(statistics.median(cold_build(root, "--all")[0] for _ in range(runs)), 2)
         result["all_ratio_to_book"] = round(result["all_seconds"] / result["seconds"], 2)
     return result
 

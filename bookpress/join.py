@@ -29,20 +29,34 @@ PAGE_TREE = 1  # pydyf numbers a document's page tree 1
 
 @dataclass(frozen=True)
 class WrittenPart:
-    """A part of the book (a chapter, the index, the front matter…) as PDF objects."""
+    """A part of the book (a chapter, the index, the front matter…) as serialized PDF objects.
 
-    objects: tuple  # pydyf objects; an object's number in the part is its index
+    Its references to its own objects are marks (MARK) until the part is joined, and so
+    are its keys in the parent tree, which the joined book numbers anew.
+    """
+
+    objects: tuple[tuple[int, bytes, bytes | None], ...]  # (number, object or stream dictionary, stream data)
     pages: tuple[int, ...]  # numbers of its page objects, in order
-    fonts_number: int  # the stand-in for the fonts the part uses (the joined book makes them)
-    structure: tuple[int, int, int] | None  # tree root, parent tree, Document element
-    parent_keys: int  # how many parent-tree keys the part uses (pages, then annotations)
-    names: tuple  # (anchor, destination) for each anchor on its pages
+    roles: dict[int, str]  # numbers of its objects that stand for the book's one (page tree, fonts…)
+    parent_tree: tuple[tuple[int, bytes], ...]  # its parent-tree entries: pages, then annotations
+    document_kids: tuple[bytes, ...]  # the structure elements under its Document element
+    names: tuple[tuple[str, bytes], ...]  # (anchor, destination) for each anchor on its pages
     bookmarks: tuple  # WeasyPrint's bookmark tree, pages counted from the part's first
     fonts: tuple  # (font key, font state) for each font its pages use
     font_files: tuple  # (digest, font file) for each file those fonts come from
-    catalog: dict  # its catalog's own entries (language, viewer preferences…)
-    info: dict  # its document information (title, dates, producer)
+    catalog: tuple[tuple[str, bytes], ...]  # its catalog's own entries (language, viewer preferences…)
+    info: tuple  # its document information (title, dates, producer)
     metadata: object  # weasyprint DocumentMetadata, for the joined file's XMP
+
+    @property
+    def parent_keys(self) -> int:
+        return max((key for key, _ in self.parent_tree), default=-1) + 1
+
+
+#: In a written part, b"\0R12\0" is a reference to its object 12 and b"\0K3\0" its parent-tree key 3.
+MARK = re.compile(rb"\x00([RK])(\d+)\x00")
+#: What WeasyPrint makes once per document, and the joined book makes once for all parts.
+ROLES = ("pages", "fonts", "structure", "parent tree", "document")
 
 
 class _Capture:
@@ -102,39 +116,79 @@ def write_part(document, variant: str | None) -> WrittenPart:
     options = pdf_options(variant)
     with _part_writer(capture) as writer, page_references_cached():
         pdf = writer.generate_pdf(document, None, 1, **options)
+    roles = {1: "pages", capture.fonts_dictionary.number: "fonts"}  # pydyf numbers a page tree 1
+    parent_tree, kids = [], []
+    if "StructTreeRoot" in pdf.catalog:
+        root = pdf.objects[_number(pdf.catalog["StructTreeRoot"])]
+        tree = pdf.objects[_number(root["ParentTree"])]
+        roles.update({root.number: "structure", tree.number: "parent tree", _number(root["K"][0]): "document"})
+        parent_tree = [(key, _marked(value).data if isinstance(value, pydyf.Object) else _marked(value))
+                       for key, value in zip(tree["Nums"][::2], tree["Nums"][1::2])]
+        kids = [_marked(kid) for kid in pdf.objects[_number(root["K"][0])]["K"]]
+    skipped = {0, pdf.catalog.number, *roles}
+    if "Metadata" in pdf.catalog:  # the joined book writes its own
+        skipped.add(_number(pdf.catalog["Metadata"]))
     # Anchors come out of WeasyPrint as one name tree per part; they are joined by name.
     names = pdf.catalog.get("Names", {}).get("Dests", {}).get("Names", [])
-    root = pdf.catalog.get("StructTreeRoot")
-    structure = None
-    parent_keys = 0
-    if root is not None:
-        tree = pdf.objects[_number(root)]
-        parent_tree = pdf.objects[_number(tree["ParentTree"])]
-        structure = (_number(root), _number(tree["ParentTree"]), _number(tree["K"][0]))
-        parent_keys = max(parent_tree["Nums"][::2], default=-1) + 1
-    font_files = {}
-    fonts = []
+    font_files, fonts = {}, []
     for key, font in capture.fonts.items():
         state = {name: value for name, value in vars(font).items() if name not in ("hb_font", "hb_face")}
         digest = hashlib.sha256(state.pop("file_content")).hexdigest()
         font_files.setdefault(digest, _FONT_FILES.setdefault(digest, font.file_content))
         fonts.append((key, {**state, "file_digest": digest}))
-    catalog = {key: value for key, value in pdf.catalog.items()
-               if key not in ("Type", "Pages", "Names", "StructTreeRoot", "Outlines", "Metadata")}
+    catalog = [(key, _to_bytes(_marked(value))) for key, value in pdf.catalog.items()
+               if key not in ("Type", "Pages", "Names", "StructTreeRoot", "Outlines", "Metadata")]
     return WrittenPart(
-        objects=tuple(_frozen(obj) for obj in pdf.objects),
+        objects=tuple(_serialized(obj) for obj in pdf.objects if obj.number not in skipped),
         pages=tuple(_number(reference) for reference in pdf.page_references),
-        fonts_number=capture.fonts_dictionary.number,
-        structure=structure,
-        parent_keys=parent_keys,
-        names=tuple(zip(names[::2], names[1::2])),
+        roles=roles,
+        parent_tree=tuple(parent_tree),
+        document_kids=tuple(kids),
+        names=tuple((name.string, _marked(destination).data) for name, destination in zip(names[::2], names[1::2])),
         bookmarks=capture.bookmarks,
         fonts=tuple(fonts),
         font_files=tuple(font_files.items()),
-        catalog=catalog,
-        info=dict(pdf.info),
+        catalog=tuple(catalog),
+        info=tuple(pdf.info.items()),
         metadata=document.metadata,
     )
+
+
+def _marked(value):
+    """value with its references, and its keys in the parent tree, turned into marks."""
+    if isinstance(value, bytes) and REFERENCE.fullmatch(value):
+        return b"\x00R" + value[:-4] + b"\x00"
+    if isinstance(value, pydyf.Dictionary):
+        marked = pydyf.Dictionary({key: _marked(item) for key, item in value.items()})
+        for key in ("StructParents", "StructParent"):
+            if key in marked:
+                marked[key] = b"\x00K%d\x00" % marked[key]
+        return marked
+    if isinstance(value, pydyf.Array):
+        return pydyf.Array(_marked(item) for item in value)
+    return value
+
+
+def _serialized(obj) -> tuple[int, bytes, bytes | None]:
+    """(number, data, stream data): a stream's data compressed once, as pydyf would write it."""
+    if not isinstance(obj, pydyf.Stream):
+        return obj.number, _marked(obj).data, None
+    data = b"\n".join(_to_bytes(item) for item in obj.stream)
+    extra = pydyf.Dictionary(obj.extra.copy())
+    if obj.compress:
+        extra["Filter"] = "/FlateDecode"
+        data = _compressed(data)
+    extra["Length"] = len(data)
+    return obj.number, _marked(extra).data, data
+
+
+def _compressed(data: bytes) -> bytes:
+    compressor = zlib.compressobj(level=9)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _to_bytes(value) -> bytes:
+    return pydyf._to_bytes(value)
 
 
 _FONT_FILES: dict[str, bytes] = {}  # one copy of each font file, however many parts use it
@@ -142,21 +196,6 @@ _FONT_FILES: dict[str, bytes] = {}  # one copy of each font file, however many p
 
 def _number(reference) -> int:
     return int(REFERENCE.fullmatch(reference)[1])
-
-
-def _frozen(obj):
-    """A stream with its data compressed once, as pydyf would write it; other objects as they are."""
-    if not isinstance(obj, pydyf.Stream):
-        return obj
-    data = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)
-    extra = pydyf.Dictionary(obj.extra.copy())
-    if obj.compress:
-        extra["Filter"] = "/FlateDecode"
-        compressor = zlib.compressobj(level=9)
-        data = compressor.compress(data) + compressor.flush()
-    frozen = pydyf.Stream([data], extra, compress=False)
-    frozen.number = obj.number
-    return frozen
 
 
 @contextlib.contextmanager
@@ -195,129 +234,194 @@ def join(parts, shell: WrittenPart, variant: str | None, labels, title: str | No
     """
     from .finish import page_labels
     options = pdf_options(variant)
-    compress = not options["uncompressed_pdf"]
-    pdf = pydyf.PDF()
-    joiner = _Joiner(pdf)
-    metadata = _metadata(shell, title)
-    with page_references_cached():
-        pages = [joiner.add(part) for part in parts]
-        pdf.pages["Kids"] = pydyf.Array(item for page in sum(pages, []) for item in (page, 0, "R"))
-        pdf.pages["Count"] = len(pdf.pages["Kids"]) // 3
-        joiner.finish_fonts(parts, compress, options)
-        joiner.finish_structure(shell)
-        joiner.finish_names()
-        _add_bookmarks(pdf, parts)
-        for key, value in shell.catalog.items():
-            pdf.catalog[key] = joiner.copied_from_shell(shell, value)
-        pdf.info.update(shell.info)
-        if title:
-            pdf.info["Title"] = pydyf.String(title)
-        if variant:
-            _apply_variant(pdf, variant, metadata, compress)
-        page_labels(labels)(None, pdf)
-        output = io.BytesIO()
-        pdf.write(output, options["pdf_version"], options["pdf_identifier"], compress)
-    return output.getvalue()
+    book = _Book(_Output())
+    copies = {}  # id of a part -> how its marks read where it was first copied
+    for part in parts:
+        copies.setdefault(id(part), book.add(part))
+    for key, data in shell.catalog:
+        # An entry may refer to the shell's objects (the output intent to its colour profile).
+        in_book = copies.get(id(shell))
+        book.catalog[key] = in_book(data) if in_book else book.copy_reachable(shell, data)
+    book.info.update(shell.info)
+    if title:
+        book.info["Title"] = pydyf.String(title)
+    book.finish(parts, options)
+    if variant:
+        _apply_variant(book, variant, _metadata(shell, title), compress=True)
+    page_labels(labels)(None, book)
+    return book.output.close(book, options["pdf_version"], options["pdf_identifier"])
 
 
-class _Joiner:
-    """Copies parts' objects into one pydyf PDF, numbering them anew."""
+class _Book:
+    """The joined document as WeasyPrint's writing functions see a pydyf PDF, written as it grows.
 
-    def __init__(self, pdf):
-        self.pdf = pdf
+    A part's objects are written as soon as they are renumbered; what a document has once
+    (page tree, fonts, structure tree, names, outline, catalog) is made when all parts are in.
+    """
+
+    def __init__(self, output: _Output):
+        self.output = output
+        self.catalog = pydyf.Dictionary({"Type": "/Catalog"})
+        self.info = pydyf.Dictionary()
+        self.pages = pydyf.Dictionary({"Type": "/Pages"})
         self.fonts = pydyf.Dictionary()
-        pdf.add_object(self.fonts)
-        self.structure_root = pydyf.Dictionary({"Type": "/StructTreeRoot"})
+        self.structure = pydyf.Dictionary({"Type": "/StructTreeRoot"})
         self.parent_tree = pydyf.Dictionary({"Nums": pydyf.Array()})
         self.document = pydyf.Dictionary({"Type": "/StructElem", "S": "/Document", "K": pydyf.Array()})
+        self.later = []  # document-wide objects, written once complete
+        for obj in (self.catalog, self.info, self.pages, self.fonts):
+            self.add_object(obj)
+        self.page_references: list[bytes] = []
+        self.names: dict[str, bytes] = {}
+        self.next_key = 0  # the parent tree's next key
         self.tagged = False
-        self.names: dict[str, object] = {}
-        self.next_key = 0
-        self.maps: dict[int, dict] = {}  # id of a part -> its numbering the first time it was added
+        # What a variant does to every object (PDF/A flags annotations printable) was done
+        # in each part, as WeasyPrint wrote it; here it only adds the book's metadata.
+        self.objects = ()
 
-    def add(self, part: WrittenPart) -> list[int]:
-        """Copy a part's pages and all they use; returns the new numbers of its pages."""
-        self.numbers = {part.fonts_number: self.fonts.number, PAGE_TREE: self.pdf.pages.number}
-        self.maps.setdefault(id(part), self.numbers)
-        self.offset = self.next_key
-        if part.structure:
-            root, parent_tree, document = part.structure
-            self._ensure_structure()
-            self.numbers.update({root: self.structure_root.number, parent_tree: self.parent_tree.number,
-                                 document: self.document.number})
-            parts_tree = part.objects[parent_tree]["Nums"]
-            for key, value in zip(parts_tree[::2], parts_tree[1::2]):
-                self.parent_tree["Nums"].extend([key + self.offset, self.copied(part, value)])
-            self.document["K"].extend(self.copied(part, part.objects[document]["K"]))
-            self.next_key += part.parent_keys
-        pages = [self._copy(part, number) for number in part.pages]
-        for page in pages:
-            self.pdf.objects[page]["Parent"] = self.pdf.pages.reference
-        for name, destination in part.names:
-            self.names.setdefault(name.string, self.copied(part, destination))
-        return pages
-
-    def copied(self, part: WrittenPart, value):
-        """value with the part's references turned into the joined file's (objects copied as met)."""
-        if isinstance(value, bytes) and REFERENCE.fullmatch(value):
-            return b"%d 0 R" % self._copy(part, int(value.split()[0]))
-        if isinstance(value, pydyf.Dictionary):
-            copy = pydyf.Dictionary({key: self.copied(part, item) for key, item in value.items()})
-            for key in ("StructParents", "StructParent"):
-                if key in copy:
-                    copy[key] += self.offset
-            return copy
-        if isinstance(value, pydyf.Array):
-            return pydyf.Array(self.copied(part, item) for item in value)
-        if isinstance(value, pydyf.Stream):
-            return pydyf.Stream(value.stream, self.copied(part, pydyf.Dictionary(value.extra)), compress=False)
-        return value
-
-    def _copy(self, part: WrittenPart, number: int) -> int:
-        if number not in self.numbers:
-            # Numbered before copying: objects refer to each other in cycles (parent and kids).
-            placeholder = pydyf.Object()
-            self.pdf.add_object(placeholder)
-            self.numbers[number] = placeholder.number
-            copy = self.copied(part, part.objects[number])
-            copy.number = self.numbers[number]
-            self.pdf.objects[copy.number] = copy
-        return self.numbers[number]
-
-    def copied_from_shell(self, shell: WrittenPart, value):
-        """A value of the shell's catalog; its objects are those already copied, if it was."""
-        self.numbers = self.maps.get(id(shell)) or {shell.fonts_number: self.fonts.number,
-                                                    PAGE_TREE: self.pdf.pages.number}
-        self.offset = 0
-        return self.copied(shell, value)
-
-    def _ensure_structure(self):
+    def _tag(self) -> None:
+        """The structure tree, made with the first tagged part."""
         if not self.tagged:
             self.tagged = True
-            for obj in (self.parent_tree, self.structure_root, self.document):
-                self.pdf.add_object(obj)
-            self.structure_root["ParentTree"] = self.parent_tree.reference
-            self.structure_root["K"] = pydyf.Array([self.document.reference])
-            self.document["P"] = self.structure_root.reference
-            self.pdf.catalog["StructTreeRoot"] = self.structure_root.reference
+            for obj in (self.structure, self.parent_tree, self.document):
+                self.add_object(obj)
 
-    def finish_structure(self, shell):
-        if self.tagged:
-            self.structure_root["ParentTreeNextKey"] = self.next_key
+    def add_object(self, obj) -> None:
+        """pydyf's PDF.add_object: numbered now, written when the book is closed."""
+        obj.number = self.output.allocate()
+        self.later.append(obj)
 
-    def finish_names(self):
-        if self.names:
-            array = pydyf.Array()
-            for name in sorted(self.names):
-                array += [pydyf.String(name), self.names[name]]
-            self.pdf.catalog["Names"] = pydyf.Dictionary({"Dests": pydyf.Dictionary({"Names": array})})
+    def add(self, part: WrittenPart):
+        """Write the part's objects, renumbered; returns how its marks read in the book."""
+        if "structure" in part.roles.values():
+            self._tag()
+        numbers = {number: getattr(self, role.replace(" ", "_")).number for number, role in part.roles.items()}
+        for number, _, _ in part.objects:
+            numbers[number] = self.output.allocate()
+        offset = self.next_key
 
-    def finish_fonts(self, parts, compress, options):
-        """One font dictionary per font, made by WeasyPrint from the glyphs of every part."""
+        def mapped(data: bytes) -> bytes:
+            return MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])] if mark[1] == b"R"
+                            else b"%d" % (int(mark[2]) + offset), data)
+
+        for number, data, stream in part.objects:
+            self.output.write(numbers[number], mapped(data), stream)
+        self.page_references += [b"%d 0 R" % numbers[number] for number in part.pages]
+        if part.parent_tree:
+            for key, value in part.parent_tree:
+                self.parent_tree["Nums"] += [key + offset, mapped(value)]
+            self.document["K"] += [mapped(kid) for kid in part.document_kids]
+            self.next_key += part.parent_keys
+        for name, destination in part.names:
+            self.names.setdefault(name, mapped(destination))
+        return mapped
+
+    def copy_reachable(self, part: WrittenPart, data: bytes) -> bytes:
+        """data of a part not in the book (the shell of a handout), with the objects it needs."""
+        objects = {number: (body, stream) for number, body, stream in part.objects}
+        numbers: dict[int, int] = {}
+        waiting = [data]
+        while waiting:
+            for mark in MARK.finditer(waiting.pop()):
+                number = int(mark[2])
+                if mark[1] == b"R" and number not in numbers and number in objects:
+                    numbers[number] = self.output.allocate()
+                    waiting.append(objects[number][0])
+        mapped = lambda body: MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])], body)  # noqa: E731
+        for number, new in numbers.items():
+            self.output.write(new, mapped(objects[number][0]), objects[number][1])
+        return mapped(data)
+
+    def finish(self, parts, options) -> None:
+        """The document-wide objects, now that every part is in."""
         from weasyprint.pdf.fonts import build_fonts_dictionary
-        fonts = _joined_fonts(parts)
-        built = build_fonts_dictionary(self.pdf, fonts, compress, not options["full_fonts"], options)
-        self.fonts.update(built)
+        self.pages["Kids"] = pydyf.Array(self.page_references)
+        self.pages["Count"] = len(self.page_references)
+        self.catalog["Pages"] = self.pages.reference
+        self.fonts.update(build_fonts_dictionary(self, _joined_fonts(parts), True, not options["full_fonts"],
+                                                 options))
+        if self.tagged:
+            self.structure.update({"ParentTree": self.parent_tree.reference,
+                                   "K": pydyf.Array([self.document.reference]),
+                                   "ParentTreeNextKey": self.next_key})
+            self.document["P"] = self.structure.reference
+            self.catalog["StructTreeRoot"] = self.structure.reference
+        if self.names:
+            names = pydyf.Array()
+            for name in sorted(self.names):
+                names += [pydyf.String(name), self.names[name]]
+            self.catalog["Names"] = pydyf.Dictionary({"Dests": pydyf.Dictionary({"Names": names})})
+        _add_bookmarks(self, parts)
+
+
+class _Output:
+    """A PDF file written object by object: streams as they come, the other objects gathered
+    into compressed object streams, and a cross-reference stream at the end (as pydyf does)."""
+
+    GATHERED = 500  # objects per object stream
+
+    def __init__(self):
+        self.file = io.BytesIO()
+        self.file.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
+        self.places: list = [(0, 0, 65535)]  # object number -> (type, offset or object stream, generation or index)
+        self.gathered: list[tuple[int, bytes]] = []
+
+    def allocate(self) -> int:
+        self.places.append(None)
+        return len(self.places) - 1
+
+    def write(self, number: int, data: bytes, stream: bytes | None = None) -> None:
+        if stream is None:
+            self.gathered.append((number, data))
+            if len(self.gathered) >= self.GATHERED:
+                self._write_gathered()
+        else:
+            self.places[number] = (1, self.file.tell(), 0)
+            self.file.write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, data, stream))
+
+    def _write_gathered(self) -> None:
+        number = self.allocate()
+        offsets, position = [], 0
+        for index, (gathered, data) in enumerate(self.gathered):
+            offsets += [gathered, position]
+            position += len(data) + 1
+            self.places[gathered] = (2, number, index)
+        header = b" ".join(b"%d" % value for value in offsets)
+        stream = _compressed(header + b"\n" + b"\n".join(data for _, data in self.gathered))
+        extra = pydyf.Dictionary({"Type": "/ObjStm", "N": len(self.gathered), "First": len(header) + 1,
+                                  "Filter": "/FlateDecode", "Length": len(stream)})
+        self.gathered = []
+        self.write(number, extra.data, stream)
+
+    def close(self, book: _Book, version, identifier) -> bytes:
+        """Write the book's own objects, the cross-reference stream and the trailer."""
+        for obj in book.later:
+            if isinstance(obj, pydyf.Stream):
+                self.places[obj.number] = (1, self.file.tell(), 0)
+                self.file.write(obj.indirect + b"\n")
+            else:
+                self.write(obj.number, obj.data)
+        if self.gathered:
+            self._write_gathered()
+        number = self.allocate()
+        position = self.file.tell()
+        self.places[number] = (1, position, 0)
+        widths = (1, max(1, (position.bit_length() + 7) // 8), max(1, (max(place[2] for place in self.places)
+                                                                       .bit_length() + 7) // 8))
+        table = b"".join(value.to_bytes(width, "big") for place in self.places
+                         for value, width in zip(place, widths))
+        extra = pydyf.Dictionary({"Type": "/XRef", "Index": pydyf.Array((0, len(self.places))),
+                                  "W": pydyf.Array(widths), "Size": len(self.places),
+                                  "Root": book.catalog.reference, "Info": book.info.reference})
+        if identifier:
+            digest = hashlib.md5(self.file.getvalue(), usedforsecurity=False).hexdigest().encode()
+            own = digest if identifier is True else _to_bytes(identifier)
+            extra["ID"] = pydyf.Array((pydyf.String(own).data, pydyf.String(digest).data))
+        stream = _compressed(table)
+        extra.update({"Filter": "/FlateDecode", "Length": len(stream)})
+        self.file.write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, extra.data, stream))
+        self.file.write(b"startxref\n%d\n%%%%EOF\n" % position)
+        return self.file.getvalue()
 
 
 def _joined_fonts(parts) -> dict:
