@@ -21,17 +21,18 @@ def build(root: Path, options: Options) -> Path:
     return make_products(root, options, ["book"])[0].path
 
 
-def typeset_edition(book: Book, edition: Edition, cache: PartCache | None = None):
+def typeset_edition(book: Book, edition: Edition, cache: PartCache | None = None, workers: int = 1):
     """One edition laid out and finished: (PDF bytes, the laid-out book).
 
     cache: where parts laid out by earlier builds are kept; only those whose inputs have
     not changed are reused, and the PDF is the same, byte for byte, as without it.
+    workers: processes that may lay out chapters side by side; the PDF is the same.
     """
     chapters = render_chapters(book, edition)
     from .typeset import typeset  # WeasyPrint is imported only when there is layout to do
     epoch = source_date_epoch(book)
     with fixed_clock(book):
-        typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch), cache=cache)
+        typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch), cache=cache, workers=workers)
         labels = book_labels(typeset_book.front_matter_pages, typeset_book.pages)
         pdf = join(typeset_book.runs, typeset_book.front, edition.pdf_variant, labels)
     return pdf, typeset_book

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -33,6 +34,8 @@ def parse_arguments(argv):
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument("--timeout", type=int, default=600, metavar="SECONDS",
                         help="stop a product whose layout takes longer (default: 600)")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="lay chapters out in N processes at once (default: one per core)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: here)")
     return parser.parse_args(argv)
 
@@ -43,7 +46,7 @@ def main(argv=None) -> int:
     _log_warnings_plainly(root)
     options = Options(paper=arguments.paper, output=arguments.output, build_dir=arguments.build_dir,
                       strict=arguments.strict, bleed=arguments.bleed, crop_marks=arguments.marks,
-                      timeout=arguments.timeout, pdf_variant=arguments.pdf_variant)
+                      timeout=arguments.timeout, pdf_variant=arguments.pdf_variant, jobs=arguments.jobs)
     names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
     if arguments.check:
         return _reported(root, lambda: _check(root, options))
@@ -57,7 +60,9 @@ def build_once(root: Path, options: Options, names, force: bool = False) -> int:
     """Build the products unless nothing changed since the last good build; 0 or 1 for the shell."""
     from . import stamp
     build_dir = options.build_dir or root / "build"
-    digest = stamp.inputs_digest(root, {"options": options, "products": sorted(names)})
+    # How many processes made the book changes nothing in it.
+    request = {"options": dataclasses.replace(options, jobs=None), "products": sorted(names)}
+    digest = stamp.inputs_digest(root, request)
     previous = None if force else stamp.is_up_to_date(build_dir, digest)
     if previous:
         print(f"Up to date: {', '.join(str(_shown(path, root)) for path in previous)} (--force rebuilds)")

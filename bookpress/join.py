@@ -13,6 +13,7 @@ stays valid).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import re
@@ -192,6 +193,20 @@ def _to_bytes(value) -> bytes:
 
 
 _FONT_FILES: dict[str, bytes] = {}  # one copy of each font file, however many parts use it
+
+
+def without_font_files(part: WrittenPart, sent: set[str]) -> WrittenPart:
+    """The part to send to another process, without the font files sent with earlier parts."""
+    files = tuple((digest, None if digest in sent else content) for digest, content in part.font_files)
+    sent.update(digest for digest, _ in part.font_files)
+    return dataclasses.replace(part, font_files=files)
+
+
+def with_font_files(part: WrittenPart) -> WrittenPart:
+    """A part received from another process, its font files put back (one copy of each)."""
+    files = tuple((digest, _FONT_FILES[digest] if content is None else _FONT_FILES.setdefault(digest, content))
+                  for digest, content in part.font_files)
+    return dataclasses.replace(part, font_files=files)
 
 
 def _number(reference) -> int:

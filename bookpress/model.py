@@ -38,6 +38,7 @@ class Options:
     crop_marks: bool = False
     timeout: int = 600  # seconds one product's layout may take
     pdf_variant: str | None = "pdf/ua-1"  # tagged and accessible; pdf/a-3u for archives
+    jobs: int | None = None  # processes laying out a product's chapters; None: one per core
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import signal
@@ -18,6 +19,7 @@ from .errors import BookError
 from .impose import saddle_stitch
 from .load import load_book
 from .model import HALF_PAPER, PRODUCTS, Book, Edition, Options
+from .pool import usable_cores
 
 @dataclass(frozen=True)
 class Output:
@@ -42,7 +44,8 @@ def make_products(root: Path, options: Options, names, on_done=None) -> list[Out
         return outputs
     outputs = []
     with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        futures = [pool.submit(_run_job, job, root, options) for job in jobs]
+        # The products already share the cores: each lays its chapters out in its own process.
+        futures = [pool.submit(_run_job, job, root, dataclasses.replace(options, jobs=1)) for job in jobs]
         for future in as_completed(futures):
             for output in future.result():
                 outputs.append(output)
@@ -195,7 +198,7 @@ def _typeset(book: Book, options: Options, edition: Edition):
     from .stamp import layout_digest
     folder = _build_dir(book, options) / "cache" / hashlib.sha256(repr(edition).encode()).hexdigest()[:16]
     cache = PartCache(folder, layout_digest(book.root, repr(edition)))
-    result = typeset_edition(book, edition, cache)
+    result = typeset_edition(book, edition, cache, workers=options.jobs or usable_cores())
     cache.prune(keep=len(cache.used))  # room for as many again: undoing an edit finds its parts
     return result
 

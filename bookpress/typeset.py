@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
 from .join import WrittenPart, write_part
+from .pool import LayoutPool, Pending, can_fork
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
 from .render import INDEX_ID, render_back_cover, render_blank_page, render_front_matter, render_index
 
@@ -31,12 +33,20 @@ class LaidOutPart:
     marks: tuple[IndexMark, ...]
     section: str  # its HTML section, for the whole-book document
     first_folio: int
-    written: WrittenPart
-    folios: dict  # element id -> folio of the page it landed on
+    pending: Pending  # its page count and folios, then (once written) its part
+
+    @property
+    def folios(self) -> dict:
+        """Element id -> folio of the page it landed on."""
+        return self.pending.folios
 
     @property
     def last_folio(self) -> int:
-        return self.first_folio + len(self.written.pages) - 1
+        return self.first_folio + self.pending.pages - 1
+
+    @property
+    def written(self) -> WrittenPart:
+        return self.pending.part()
 
 
 @dataclass(frozen=True)
@@ -55,20 +65,13 @@ class TypesetBook:
         return sum(len(run.pages) for run in self.runs)
 
 
-@dataclass(frozen=True)
-class Written:
-    """A chapter laid out and written: what later passes and the book need of it."""
-
-    part: WrittenPart
-    folios: dict  # element id -> folio
-
-
 class Typesetter:
     """Lays out documents with the book's stylesheets, fonts and fetcher."""
 
-    def __init__(self, book: Book, edition: Edition, cache: PartCache | None = None):
+    def __init__(self, book: Book, edition: Edition, cache: PartCache | None = None, pool: LayoutPool | None = None):
         self.book = book
         self.cache = cache or PartCache(None, "")
+        self.pool = pool  # where chapters are laid out, if not here
         self.fetcher = BookFetcher(book.root)
         self.font_config = FontConfiguration()
         self.stylesheets = [self._stylesheet(name) for name in (*STYLESHEETS, *edition.stylesheets)]
@@ -105,30 +108,42 @@ class Typesetter:
             raise BookError(path, line, f"the book may only use files from assets/, not {url[:120]}",
                             "put the file in assets/ and refer to it as ../assets/NAME")
 
-    def written(self, kind: str, html: str, first_folio: int | None = None) -> Written:
+    def written(self, kind: str, html: str, first_folio: int | None = None) -> Pending:
         """A part without notes (the index, the front matter…), laid out and written, or as kept."""
         key = self.cache.key(kind, html, first_folio)
-        written = self.cache.get(key)
-        if written is None:
-            written = _written(self, self.render(html, first_folio), first_folio or 1)
-            self.cache.put(key, written)
-        return written
+        kept = self.cache.get(key)
+        if kept is None:
+            document = self.render(html, first_folio)
+            kept = (self.write(document), _folios(document, first_folio or 1))
+            self.cache.put(key, kept)
+        part, folios = kept
+        return Pending.done(len(part.pages), folios, part)
 
-    def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Written:
-        """A chapter laid out (see render_chapter) and written, or as kept from an earlier build."""
+    def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Pending:
+        """A chapter laid out (see render_chapter) and written, or as kept from an earlier build.
+
+        With a pool, this returns once the chapter is laid out; it is written meanwhile.
+        """
         # A later pass (page numbers filled in) starts where the chapter settled before.
         start = self.settled.get(chapter.source.path, 0)
         key = self.cache.key("chapter", html, first_folio, start)
         kept = self.cache.get(key)
-        if kept is None:
-            document, step, moved = self.render_chapter(chapter, first_folio, html, start)
-            kept = (_written(self, document, first_folio), step, moved)
-            self.cache.put(key, kept)
-        written, self.settled[chapter.source.path], moved = kept
-        if moved:
-            warn(chapter.source.path, None, f"{moved} footnote(s) stand on the page after their call",
+        if kept is not None:
+            part, folios, step, moved = kept
+            pending = Pending.done(len(part.pages), folios, part, step, moved)
+        else:
+            if self.pool is not None:
+                pending = self.pool.chapter(chapter, first_folio, html, start)
+            else:
+                document, step, moved = self.render_chapter(chapter, first_folio, html, start)
+                folios = _folios(document, first_folio)
+                pending = Pending.done(len(document.pages), folios, self.write(document), step, moved)
+            pending.then(lambda part: self.cache.put(key, (part, pending.folios, pending.step, pending.moved)))
+        self.settled[chapter.source.path] = pending.step
+        if pending.moved:
+            warn(chapter.source.path, None, f"{pending.moved} footnote(s) stand on the page after their call",
                  "shorten the footnotes of this chapter or move a call to another sentence")
-        return written
+        return pending
 
     def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str, start: int = 0):
         """Lay out a chapter so that every footnote stands on the page of its call.
@@ -155,16 +170,23 @@ class Typesetter:
 
 
 def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str,
-            cache: PartCache | None = None) -> TypesetBook:
-    """Lay out the chapters in order, each on a right-hand page, then the index and the front matter."""
-    typesetter = Typesetter(book, edition, cache)
-    laid_out = lay_out_chapters(typesetter, chapters)
+            cache: PartCache | None = None, workers: int = 1) -> TypesetBook:
+    """Lay out the chapters in order, each on a right-hand page, then the index and the front matter.
+
+    workers: processes that may lay out chapters side by side (one: all here).
+    """
+    with _pool(book, edition, workers, len(chapters)) as pool:
+        typesetter = Typesetter(book, edition, cache, pool)
+        laid_out = lay_out_chapters(typesetter, chapters)
+        for part in laid_out:
+            part.written  # noqa: B018 -- every chapter in before the workers stop
+    typesetter.pool = None
     index = lay_out_index(typesetter, book, laid_out)
     laid_out += (index,) if index else ()
     contents = contents_entries(laid_out)
     front_html = render_front_matter(book, contents, timestamp)
-    front = typesetter.written("front matter", front_html).part
-    blank = typesetter.written("blank page", render_blank_page(book)).part
+    front = typesetter.written("front matter", front_html).part()
+    blank = typesetter.written("blank page", render_blank_page(book)).part()
     # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
     runs = [front, blank] if len(front.pages) % 2 else [front]
     front_matter_pages = sum(len(run.pages) for run in runs)
@@ -173,8 +195,18 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition,
         if part is not laid_out[-1] and part.last_folio % 2:
             runs.append(blank)
     if edition.back_cover:
-        runs.append(typesetter.written("back cover", render_back_cover(book)).part)
+        runs.append(typesetter.written("back cover", render_back_cover(book)).part())
     return TypesetBook(tuple(runs), front, front_matter_pages, laid_out, contents, front_html)
+
+
+@contextlib.contextmanager
+def _pool(book: Book, edition: Edition, workers: int, chapters: int):
+    """Worker processes for the chapters, when there are cores and chapters to share."""
+    if min(workers, chapters) < 2 or not can_fork():
+        yield None
+        return
+    with LayoutPool(book, edition, min(workers, chapters)) as pool:
+        yield pool
 
 
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
@@ -187,9 +219,8 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
             html = resolve_references(chapter, printed)
             if (html, folio) not in layouts:
                 layouts[html, folio] = typesetter.written_chapter(chapter, folio, html)
-            written = layouts[html, folio]
             laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
-                                        folio, written.part, written.folios))
+                                        folio, layouts[html, folio]))
             folio = _next_right_hand_folio(laid_out[-1].last_folio)
         found = {target: part.folios[target] for part, chapter in zip(laid_out, chapters) for target in chapter.targets}
         if not _refers_elsewhere(chapters) or found == printed:
@@ -223,13 +254,8 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
         return None
     html, section = render_index(book, groups)
     folio = _next_right_hand_folio(parts[-1].last_folio)
-    written = typesetter.written("index", html, folio)
-    return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio, written.part, written.folios)
-
-
-def _written(typesetter: Typesetter, document, first_folio: int) -> Written:
-    """Where each element landed, then the pages written (and let go of: only the PDF is kept)."""
-    return Written(typesetter.write(document), _folios(document, first_folio))
+    return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio,
+                       typesetter.written("index", html, folio))
 
 
 def occurrences(parts) -> list[Occurrence]:

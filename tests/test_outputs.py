@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -53,7 +54,7 @@ def test_a_build_from_kept_parts_lays_nothing_out_and_gives_the_cold_builds_byte
     cold = pdf.read_bytes()
     assert any((project / "build" / "cache").rglob("*"))
     laid_out = _layouts_counted(monkeypatch)
-    assert main(["--root", str(project), "--force"]) == 0
+    assert main(["--root", str(project), "--force", "--jobs", "1"]) == 0
     assert laid_out == [] and pdf.read_bytes() == cold
 
 
@@ -62,7 +63,7 @@ def test_an_edit_lays_out_again_only_the_edited_chapter_and_what_follows_from_it
     chapter = sorted((project / "chapters").glob("*.md"))[-1]
     chapter.write_text(chapter.read_text() + "\nA sentence added in an edit.\n")
     laid_out = _layouts_counted(monkeypatch)
-    assert main(["--root", str(project)]) == 0
+    assert main(["--root", str(project), "--jobs", "1"]) == 0
     edited = [html for html in laid_out if "A sentence added in an edit." in html]
     assert edited and len(laid_out) - len(edited) <= 2  # at most the index and the front matter besides
 
@@ -76,10 +77,10 @@ def test_a_damaged_cache_is_ignored_and_made_again(project, monkeypatch):
         data = path.read_bytes()
         path.write_bytes([data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], b"junk"][number % 3])
     laid_out = _layouts_counted(monkeypatch)
-    assert main(["--root", str(project), "--force"]) == 0
+    assert main(["--root", str(project), "--force", "--jobs", "1"]) == 0
     assert laid_out and pdf.read_bytes() == cold
     laid_out.clear()
-    assert main(["--root", str(project), "--force"]) == 0
+    assert main(["--root", str(project), "--force", "--jobs", "1"]) == 0
     assert laid_out == [] and pdf.read_bytes() == cold
 
 
@@ -88,8 +89,30 @@ def test_a_changed_stylesheet_lays_every_part_out_again(project, monkeypatch):
     stylesheet = project / "layout" / "book.css"
     stylesheet.write_text(stylesheet.read_text() + "\np { letter-spacing: 0.01em }\n")
     laid_out = _layouts_counted(monkeypatch)
-    assert main(["--root", str(project)]) == 0
+    assert main(["--root", str(project), "--jobs", "1"]) == 0
     assert len(laid_out) >= len(list((project / "chapters").glob("*.md")))
+
+
+def test_chapters_laid_out_side_by_side_give_the_same_bytes(project, monkeypatch):
+    pdf = project / "build" / "book.pdf"
+    laid_out_here = _layouts_counted(monkeypatch)
+    assert main(["--root", str(project), "--force", "--jobs", "1"]) == 0
+    alone, everything = pdf.read_bytes(), len(laid_out_here)
+    shutil.rmtree(project / "build" / "cache")
+    laid_out_here.clear()
+    assert main(["--root", str(project), "--force", "--jobs", "2"]) == 0
+    assert pdf.read_bytes() == alone
+    # Here: the index, the front matter and the blank page; the chapters, in the workers.
+    chapters = len(list((project / "chapters").glob("*.md")))
+    assert len(laid_out_here) <= everything - chapters
+
+
+def test_a_chapter_that_fails_in_a_worker_fails_the_build_with_its_message(project, capsys):
+    stylesheet = project / "layout" / "book.css"
+    stylesheet.write_text(stylesheet.read_text() + "\nh1 { background: url(file:///etc/hostname) }\n")
+    assert main(["--root", str(project), "--jobs", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "the book may only use files from assets/" in err and "Traceback" not in err
 
 
 def test_page_references_looked_up_in_constant_time_change_no_byte_of_the_pdf():

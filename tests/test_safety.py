@@ -188,7 +188,7 @@ def test_a_runaway_layout_is_stopped_with_a_message(broken, capsys, monkeypatch)
 
     from bookpress import products
 
-    def runaway(*arguments):  # as if the time limit ran out in the middle of the layout
+    def runaway(*arguments, **keywords):  # as if the time limit ran out in the middle of the layout
         signal.raise_signal(signal.SIGALRM)
 
     monkeypatch.setattr(products, "typeset_edition", runaway)
@@ -198,6 +198,24 @@ def test_a_runaway_layout_is_stopped_with_a_message(broken, capsys, monkeypatch)
     assert "building book took longer than 30 seconds" in err and "--timeout" in err
     assert _hashes(broken / "build") == before
     assert signal.alarm(0) == 0, "the alarm is cleared after the build"
+
+
+def test_a_runaway_chapter_in_a_worker_is_stopped_and_no_worker_is_left(broken, capsys, monkeypatch):
+    import multiprocessing
+    import signal
+
+    from bookpress import typeset
+
+    def runaway(*arguments, **keywords):  # the worker's layout never ends; the build's time runs out
+        os.kill(os.getppid(), signal.SIGALRM)
+        signal.pause()
+
+    monkeypatch.setattr(typeset.Typesetter, "render_chapter", runaway)
+    before = _hashes(broken / "build")
+    assert main(["--root", str(broken), "--timeout", "30", "--force", "--jobs", "2"]) == 1
+    assert "building book took longer than 30 seconds" in capsys.readouterr().err
+    assert _hashes(broken / "build") == before
+    assert multiprocessing.active_children() == []
 
 
 # --- check, no-op rebuilds, watch ------------------------------------------------------------------
