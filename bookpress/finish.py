@@ -12,21 +12,17 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Fl
 
 
 def page_labels(runs):
-    """A WeasyPrint finisher that labels pages as they are printed.
+    """The /PageLabels entry of a PDF's catalog: how readers number its pages.
 
     runs: (first page index, style, first number) for each run of pages, e.g. the front
-    matter in lower-case roman from i, the body in arabic from 1. Writing /PageLabels while
-    WeasyPrint writes the file spares parsing it again (and rewriting its compressed,
-    tagged structure without object streams, three times the size).
+    matter in lower-case roman from i, the body in arabic from 1. It is written with the
+    joined book (join.py), so the PDF is never parsed again to label it.
     """
     import pydyf
-
-    def finish(document, pdf):
-        numbers = []
-        for index, style, start in runs:
-            numbers += [index, pydyf.Dictionary({"S": "/" + style, "St": start})]
-        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(numbers)})
-    return finish
+    numbers = []
+    for index, style, start in runs:
+        numbers += [index, pydyf.Dictionary({"S": "/" + style, "St": start})]
+    return pydyf.Dictionary({"Nums": pydyf.Array(numbers)})
 
 
 def book_labels(front_matter_pages: int, page_count: int):

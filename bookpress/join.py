@@ -263,7 +263,7 @@ def join(parts, shell: WrittenPart, variant: str | None, labels, title: str | No
     book.finish(parts, options)
     if variant:
         _apply_variant(book, variant, _metadata(shell, title), compress=True)
-    page_labels(labels)(None, book)
+    book.catalog["PageLabels"] = page_labels(labels)
     return book.output.close(book, options["pdf_version"], options["pdf_identifier"])
 
 

@@ -86,13 +86,21 @@ class LayoutPool:
         self.workers = [_Worker(context, book, edition) for _ in range(workers)]
 
     def chapter(self, chapter, first_folio: int, html: str, start: int) -> Pending:
-        """Send the chapter to the least busy worker; return once it is laid out (not yet written)."""
-        worker = min(self.workers, key=lambda worker: len(worker.waiting))
+        """Send the chapter to a free worker; return once it is laid out (not yet written)."""
+        pending = self.part(html, first_folio, chapter, start)
+        while pending.pages is None:
+            self.receive()
+        return pending
+
+    def part(self, html: str, first_folio: int | None, chapter=None, start: int = 0) -> Pending:
+        """Send a part to a free worker; return at once."""
+        # Queued behind a part still being written, it would wait while another worker idles.
+        while all(worker.waiting for worker in self.workers):
+            self.receive()
+        worker = next(worker for worker in self.workers if not worker.waiting)
         pending = Pending(self)
         worker.waiting.append(pending)
         worker.connection.send((chapter, first_folio, html, start))
-        while pending.pages is None:
-            self.receive()
         return pending
 
     def receive(self) -> None:
@@ -149,7 +157,7 @@ class _Forward(logging.Handler):
 
 
 def _serve(connection, book, edition) -> None:
-    """A worker: lay out each chapter it is sent, say how it came out, then write it."""
+    """A worker: lay out each part it is sent, say how it came out, then write it."""
     from .join import without_font_files
     from .typeset import Typesetter, _folios
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
@@ -160,8 +168,12 @@ def _serve(connection, book, edition) -> None:
     while (task := connection.recv()) is not None:
         chapter, first_folio, html, start = task
         try:
-            document, step, moved = typesetter.render_chapter(chapter, first_folio, html, start)
-            connection.send(("laid out", (len(document.pages), _folios(document, first_folio), step, moved)))
+            if chapter is None:  # the index, the front matter: no notes to place
+                document, step, moved = typesetter.render(html, first_folio), None, None
+            else:
+                document, step, moved = typesetter.render_chapter(chapter, first_folio, html, start)
+            folios = _folios(document, first_folio or 1)
+            connection.send(("laid out", (len(document.pages), folios, step, moved)))
             part = typesetter.write(document)
             del document  # its pages, before the next chapter's
             connection.send(("written", without_font_files(part, sent)))

@@ -109,15 +109,22 @@ class Typesetter:
                             "put the file in assets/ and refer to it as ../assets/NAME")
 
     def written(self, kind: str, html: str, first_folio: int | None = None) -> Pending:
-        """A part without notes (the index, the front matter…), laid out and written, or as kept."""
+        """A part without notes (the index, the front matter…): laid out and written, or as kept.
+
+        With a pool, this returns at once; the part is laid out and written meanwhile.
+        """
         key = self.cache.key(kind, html, first_folio)
         kept = self.cache.get(key)
-        if kept is None:
+        if kept is not None:
+            part, folios = kept
+            return Pending.done(len(part.pages), folios, part)
+        if self.pool is not None:
+            pending = self.pool.part(html, first_folio)
+        else:
             document = self.render(html, first_folio)
-            kept = (self.write(document), _folios(document, first_folio or 1))
-            self.cache.put(key, kept)
-        part, folios = kept
-        return Pending.done(len(part.pages), folios, part)
+            pending = Pending.done(len(document.pages), _folios(document, first_folio or 1), self.write(document))
+        pending.then(lambda part: self.cache.put(key, (part, pending.folios)))
+        return pending
 
     def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Pending:
         """A chapter laid out (see render_chapter) and written, or as kept from an earlier build.
@@ -178,25 +185,26 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition,
     with _pool(book, edition, workers, len(chapters)) as pool:
         typesetter = Typesetter(book, edition, cache, pool)
         laid_out = lay_out_chapters(typesetter, chapters)
+        index = lay_out_index(typesetter, book, laid_out)
+        laid_out += (index,) if index else ()
+        # The contents need only where each part starts: the front matter is laid out
+        # while the index is.
+        contents = contents_entries(laid_out)
+        front_html = render_front_matter(book, contents, timestamp)
+        front = typesetter.written("front matter", front_html)
+        blank = typesetter.written("blank page", render_blank_page(book))
+        back_cover = typesetter.written("back cover", render_back_cover(book)) if edition.back_cover else None
+        # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
+        front_part = front.part()
+        runs = [front_part, blank.part()] if len(front_part.pages) % 2 else [front_part]
+        front_matter_pages = sum(len(run.pages) for run in runs)
         for part in laid_out:
-            part.written  # noqa: B018 -- every chapter in before the workers stop
-    typesetter.pool = None
-    index = lay_out_index(typesetter, book, laid_out)
-    laid_out += (index,) if index else ()
-    contents = contents_entries(laid_out)
-    front_html = render_front_matter(book, contents, timestamp)
-    front = typesetter.written("front matter", front_html).part()
-    blank = typesetter.written("blank page", render_blank_page(book)).part()
-    # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
-    runs = [front, blank] if len(front.pages) % 2 else [front]
-    front_matter_pages = sum(len(run.pages) for run in runs)
-    for part in laid_out:
-        runs.append(part.written)
-        if part is not laid_out[-1] and part.last_folio % 2:
-            runs.append(blank)
-    if edition.back_cover:
-        runs.append(typesetter.written("back cover", render_back_cover(book)).part())
-    return TypesetBook(tuple(runs), front, front_matter_pages, laid_out, contents, front_html)
+            runs.append(part.written)
+            if part is not laid_out[-1] and part.last_folio % 2:
+                runs.append(blank.part())
+        if back_cover:
+            runs.append(back_cover.part())
+    return TypesetBook(tuple(runs), front_part, front_matter_pages, laid_out, contents, front_html)
 
 
 @contextlib.contextmanager
@@ -333,6 +341,9 @@ def _next_right_hand_folio(last_folio: int) -> int:
 
 
 def contents_entries(laid_out) -> tuple[ContentsEntry, ...]:
-    return tuple(contents_entry(part.headings, part.number, lambda heading: str(part.folios[heading.id]))
-                 for part in laid_out)
+    """The contents, from where each part starts (its title opens its first page) and where
+    its sections landed: the index, which lists no sections, need not be laid out yet."""
+    def folio_of(part):
+        return lambda heading: str(part.first_folio if heading is part.headings[0] else part.folios[heading.id])
+    return tuple(contents_entry(part.headings, part.number, folio_of(part)) for part in laid_out)
 
