@@ -8,7 +8,8 @@ each in a process of its own, as a teacher runs them;
 the floor is one plain WeasyPrint render of the same final HTML, writing the same tagged
 PDF/UA-1 with the same stylesheets and fetcher, also in a process of its own. Untagged is
 the same render writing a plain PDF, as pandoc → WeasyPrint would. Times are medians;
-peak memory is the largest resident set of the whole process tree, sampled as it runs.
+peak memory is the resident set of the whole process tree (each process's proportional
+set size, so pages a forked worker shares with the build count once), sampled as it runs.
 The table goes to stdout and build/bench.json.
 """
 
@@ -92,7 +93,12 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _tree_resident_bytes(root_pid: int) -> int:
-    """The resident set of a process and all its descendants, from /proc (0 where there is none)."""
+    """The resident set of a process and all its descendants, from /proc (0 where there is none).
+
+    Each process counts its proportional share of the pages it shares (PSS): a worker
+    forked from the build shares most of its pages with it, and summing resident sets
+    would count those pages once per process.
+    """
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if entry.name.isdigit():
@@ -104,12 +110,22 @@ def _tree_resident_bytes(root_pid: int) -> int:
     total, waiting = 0, [root_pid]
     while waiting:
         pid = waiting.pop()
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
-        except (OSError, IndexError, ValueError):
-            pass
+        total += _resident_bytes(pid)
         waiting += children.get(pid, [])
     return total
+
+
+def _resident_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:  # no smaps_rollup (Linux before 4.14): the whole resident set
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def build_command(root: Path, *extra) -> list[str]:
