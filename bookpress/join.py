@@ -38,7 +38,8 @@ class WrittenPart:
 
     objects: tuple[tuple[int, bytes, bytes | None], ...]  # (number, object or stream dictionary, stream data)
     pages: tuple[int, ...]  # numbers of its page objects, in order
-    roles: dict[int, str]  # numbers of its objects that stand for the book's one (page tree, fonts…)
+    roles: dict[int, str]  # its objects that stand for the book's one: "pages" (the page tree),
+    # "fonts", "structure" (the tree's root), "parent tree", "document" (the root element)
     parent_tree: tuple[tuple[int, bytes], ...]  # its parent-tree entries: pages, then annotations
     document_kids: tuple[bytes, ...]  # the structure elements under its Document element
     names: tuple[tuple[str, bytes], ...]  # (anchor, destination) for each anchor on its pages
@@ -56,8 +57,6 @@ class WrittenPart:
 
 #: In a written part, b"\0R12\0" is a reference to its object 12 and b"\0K3\0" its parent-tree key 3.
 MARK = re.compile(rb"\x00([RK])(\d+)\x00")
-#: What WeasyPrint makes once per document, and the joined book makes once for all parts.
-ROLES = ("pages", "fonts", "structure", "parent tree", "document")
 
 
 class _Capture:
@@ -100,7 +99,7 @@ def _part_writer(capture: _Capture):
 
 
 def pdf_options(variant: str | None) -> dict:
-    """WeasyPrint's write options for a variant (None: tagged PDF/UA-1 off, plain PDF)."""
+    """WeasyPrint's write options for a variant (None: a plain, untagged PDF)."""
     from weasyprint import DEFAULT_OPTIONS
     from weasyprint.pdf import VARIANTS
     options = {**DEFAULT_OPTIONS, "pdf_variant": variant}
@@ -117,7 +116,7 @@ def write_part(document, variant: str | None) -> WrittenPart:
     options = pdf_options(variant)
     with _part_writer(capture) as writer, page_references_cached():
         pdf = writer.generate_pdf(document, None, 1, **options)
-    roles = {1: "pages", capture.fonts_dictionary.number: "fonts"}  # pydyf numbers a page tree 1
+    roles = {PAGE_TREE: "pages", capture.fonts_dictionary.number: "fonts"}
     parent_tree, kids = [], []
     if "StructTreeRoot" in pdf.catalog:
         root = pdf.objects[_number(pdf.catalog["StructTreeRoot"])]
@@ -222,7 +221,6 @@ def page_references_cached():
     two thirds of its writing time there. The cached tuple is the same one, rebuilt
     whenever a page is added, so the PDF does not change by a byte.
     """
-    import pydyf
     original = pydyf.PDF.page_references
     cached: dict[int, tuple] = {}
 

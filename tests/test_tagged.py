@@ -46,6 +46,42 @@ def test_the_book_is_a_tagged_pdf_ua_document(book):
     assert len(alts) == 2 and all(alt and len(alt) > 40 for alt in alts), "every figure has its alt text"
 
 
+def test_the_joined_parts_make_one_structure_tree(book):
+    """Every page and link of every part is found through the book's one parent tree."""
+    root = book.reader.trailer["/Root"]["/StructTreeRoot"]
+    numbers = root["/ParentTree"]["/Nums"]
+    keys = list(numbers[::2])
+    assert keys == sorted(set(keys)) and root["/ParentTreeNextKey"] == keys[-1] + 1
+    entries = dict(zip(keys, numbers[1::2]))
+    document = root["/K"][0].get_object()
+    assert document["/S"] == "/Document"
+    assert all(kid.get_object().raw_get("/P").idnum == root["/K"][0].idnum for kid in document["/K"])
+    links = 0
+    for index, page in enumerate(book.pages):
+        marked = entries[page["/StructParents"]]
+        assert all(element.get_object().raw_get("/Pg").idnum == page.indirect_reference.idnum
+                   for element in marked.get_object()), f"page {index + 1}"
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            element = entries[annotation["/StructParent"]].get_object()
+            if element["/S"] == "/Link":  # (WeasyPrint tags a few as /Span, as in a book it writes whole)
+                assert element["/K"][0].get_object().raw_get("/Obj").idnum == annotation.indirect_reference.idnum
+                links += 1
+    assert links > 100
+
+
+def test_each_font_is_embedded_once_for_the_whole_book(book):
+    files = {}
+    for page in book.pages:
+        for font in page["/Resources"]["/Font"].values():
+            for descendant in font.get_object()["/DescendantFonts"]:
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                reference = descriptor.raw_get("/FontFile2") or descriptor.raw_get("/FontFile3")
+                files.setdefault(str(descriptor["/FontName"]), set()).add(reference.idnum)
+    assert len(files) >= 4 and all(len(found) == 1 for found in files.values()), files
+    assert len({next(iter(found)) for found in files.values()}) == len(files)
+
+
 def test_handouts_are_tagged_too(tmp_path):
     assert main(["--root", str(ROOT), "--product", "handouts", "--build-dir", str(tmp_path)]) == 0
     for path in sorted((tmp_path / "handouts").glob("*.pdf")):
