@@ -220,7 +220,7 @@ def _pool(book: Book, edition: Edition, workers: int, chapters: int):
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
     """Each chapter from the folio it opens on; again only where a reference's page moved."""
     printed: dict[str, int] = {}  # figure id -> the folio references to it were printed with
-    layouts: dict = {}  # (html, first folio) -> document: a chapter is laid out once per input
+    layouts: dict = {}  # (html, first folio) -> Pending: a chapter is laid out once per input
     for _ in range(MAX_PASSES):
         laid_out, folio = [], 1
         for chapter in chapters:
