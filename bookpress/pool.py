@@ -13,8 +13,10 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import traceback
 from multiprocessing.connection import wait
+from pathlib import Path
 
 from .errors import LOGGER, BookError
 
@@ -28,8 +30,9 @@ def usable_cores() -> int:
 
 def can_fork() -> bool:
     # A forked worker starts with WeasyPrint already imported; a spawned one would pay
-    # the import (about a second) and is not worth it for a book's chapters.
-    return "fork" in multiprocessing.get_all_start_methods()
+    # the import (about a second) and is not worth it for a book's chapters. Forking is
+    # safe on Linux; macOS's system libraries do not allow it, and Windows has no fork.
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 class Pending:
@@ -110,8 +113,9 @@ class LayoutPool:
             worker = busy[connection]
             try:
                 kind, value = connection.recv()
-            except EOFError:
-                raise RuntimeError("a layout worker stopped unexpectedly") from None
+            except EOFError:  # killed: out of memory, most likely
+                raise BookError(Path("chapters"), None, "a process laying out chapters stopped unexpectedly",
+                                "build again with --jobs 1, which needs less memory") from None
             if kind == "laid out":
                 pending = next(pending for pending in worker.waiting if pending.pages is None)
                 pending.pages, pending.folios, pending.step, pending.moved = value

@@ -200,6 +200,20 @@ def test_a_runaway_layout_is_stopped_with_a_message(broken, capsys, monkeypatch)
     assert signal.alarm(0) == 0, "the alarm is cleared after the build"
 
 
+def test_a_worker_that_dies_fails_the_build_with_a_message(broken, capsys, monkeypatch):
+    import multiprocessing
+
+    from bookpress import typeset
+
+    monkeypatch.setattr(typeset.Typesetter, "render_chapter", lambda *arguments: os._exit(9))  # as if killed
+    before = _hashes(broken / "build")
+    assert main(["--root", str(broken), "--force", "--jobs", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "a process laying out chapters stopped unexpectedly" in err and "--jobs 1" in err
+    assert "Traceback" not in err and _hashes(broken / "build") == before
+    assert multiprocessing.active_children() == []
+
+
 def test_a_runaway_chapter_in_a_worker_is_stopped_and_no_worker_is_left(broken, capsys, monkeypatch):
     import multiprocessing
     import signal
