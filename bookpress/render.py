@@ -11,7 +11,7 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
-from .errors import BookError
+from .errors import BookError, warn
 from .extensions import (AutoIndexExtension, CrossReferenceExtension, FencedBlockExtension, HeadingIdExtension,
                          IdRegistry, IndexMarkExtension, PageFootnoteExtension)
 from .index import IndexGroup, unused_terms
@@ -35,7 +35,31 @@ def render_chapters(book: Book, edition: Edition = Edition()) -> tuple[RenderedC
     chapters = tuple(_render_chapter(book, chapter, converter, registry, environment, figures)
                      for chapter in book.chapters)
     unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
-    return tuple(figures.fill_references(chapter) for chapter in chapters)
+    chapters = tuple(figures.fill_references(chapter) for chapter in chapters)
+    warn_links_to_nowhere(chapters)
+    return chapters
+
+
+LINK_TARGET = re.compile(r'href="#([^"]+)"')
+ELEMENT_ID = re.compile(r'\sid="([^"]+)"')
+
+
+def warn_links_to_nowhere(chapters) -> None:
+    """A link to an id that no chapter has would lead nowhere in the PDF: say where it is."""
+    ids = {INDEX_ID} | {htmllib.unescape(found) for chapter in chapters for found in ELEMENT_ID.findall(chapter.html)}
+    for chapter in chapters:
+        for target in dict.fromkeys(map(htmllib.unescape, LINK_TARGET.findall(chapter.html))):
+            if target not in ids:
+                warn(chapter.source.path, _line_naming(chapter.source, "#" + target),
+                     f"the link to #{target} leads nowhere: no heading or figure has that id",
+                     "link to a heading's id (see its {#id}) or to a figure's")
+
+
+def _line_naming(source, text: str) -> int | None:
+    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
+        if text in line:
+            return number
+    return None
 
 
 class FigureNumbers:

@@ -301,6 +301,15 @@ def test_a_term_that_never_occurs_is_an_error_under_strict(broken, capsys):
     assert "chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text" in capsys.readouterr().err
 
 
+def test_a_link_that_leads_nowhere_is_a_warning_and_an_error_under_strict(broken, capsys):
+    write(broken, "01-first.md", "---\ntitle: One\n---\n\nSee [the map](#nowhere).\n")
+    before = _hashes(broken / "build")
+    assert main(["--root", str(broken), "--strict"]) == 1
+    assert _hashes(broken / "build") == before
+    assert "chapters/01-first.md:5: the link to #nowhere leads nowhere" in capsys.readouterr().err
+    assert main(["--root", str(broken)]) == 0
+
+
 def test_two_chapters_with_the_same_name(broken, capsys):
     (broken / "chapters" / "02-second.md").rename(broken / "chapters" / "02-first.md")
     text = (broken / "chapters" / "book.yml").read_text().replace("02-second.md", "02-first.md")
