@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
 #: Byte strings this long (font files, images) are kept once, in a file of their own.
@@ -80,7 +78,6 @@ class PartCache:
         if self.folder is None:
             return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             output = io.BytesIO()
             pickler = pickle.Pickler(output, protocol=pickle.HIGHEST_PROTOCOL)
             pickler.persistent_id = self._write_shared
@@ -97,10 +94,9 @@ class PartCache:
             return False
 
     def _write(self, name: str, payload: bytes) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-        with os.fdopen(handle, "wb") as file:
-            file.write(hashlib.sha256(payload).digest() + payload)
-        os.replace(temporary, self.folder / name)
+        from .finish import write_atomically
+        # An entry cut short by a crash reads back damaged and is made again: no fsync.
+        write_atomically(self.folder / name, hashlib.sha256(payload).digest() + payload, durable=False)
 
     def prune(self, keep: int) -> None:
         """Drop the oldest entries this build did not use, keeping the newest keep of them."""

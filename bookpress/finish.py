@@ -31,11 +31,12 @@ def book_labels(front_matter_pages: int, page_count: int):
     return runs + ([(front_matter_pages, "D", 1)] if page_count > front_matter_pages else [])
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
     """Write to a temporary file beside the target, then move it into place.
 
     A build that fails or is interrupted never leaves a truncated file where the last
-    good one was: os.replace swaps the whole file or nothing.
+    good one was: os.replace swaps the whole file or nothing. durable: on disk before it
+    is moved into place (what a later build can check and remake need not wait for that).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -44,7 +45,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

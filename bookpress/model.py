@@ -95,6 +95,13 @@ class ChapterSource:
     figures: tuple = ()  # (source as written, FigureData) of the figures drawn from data
     caption: str | None = None  # of the table or figure the chapter's template draws
 
+    def line_naming(self, *needles: str) -> int | None:
+        """The first line of the body that holds one of the needles, to point the teacher there."""
+        for number, line in enumerate(self.body.split("\n"), start=self.body_line):
+            if any(needle and needle in line for needle in needles):
+                return number
+        return None
+
 
 @dataclass(frozen=True)
 class Book:

@@ -161,7 +161,7 @@ MAKERS = {"booklet": _booklet, "teacher": _teacher, "large-print": _large_print,
 def _handouts(book: Book, edition: Edition, typeset_book, folder: Path) -> list[Made]:
     """One handout per numbered chapter, and a revision sheet of the chapters drawn from data.
 
-    Each is written from the reading edition's own laid-out pages, so it keeps their tags,
+    Each is joined from the reading edition's own written parts, so it keeps their tags,
     their bookmarks and their page numbers.
     """
     from .build import fixed_clock

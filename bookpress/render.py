@@ -50,16 +50,9 @@ def warn_links_to_nowhere(chapters) -> None:
     for chapter in chapters:
         for target in dict.fromkeys(map(htmllib.unescape, LINK_TARGET.findall(chapter.html))):
             if target not in ids:
-                warn(chapter.source.path, _line_naming(chapter.source, "#" + target),
+                warn(chapter.source.path, chapter.source.line_naming("#" + target),
                      f"the link to #{target} leads nowhere: no heading or figure has that id",
                      "link to a heading's id (see its {#id}) or to a figure's")
-
-
-def _line_naming(source, text: str) -> int | None:
-    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
-        if text in line:
-            return number
-    return None
 
 
 class FigureNumbers:

@@ -113,18 +113,11 @@ class Typesetter:
 
         With a pool, this returns at once; the part is laid out and written meanwhile.
         """
-        key = self.cache.key(kind, html, first_folio)
-        kept = self.cache.get(key)
-        if kept is not None:
-            part, folios = kept
-            return Pending.done(len(part.pages), folios, part)
-        if self.pool is not None:
-            pending = self.pool.part(html, first_folio)
-        else:
-            document = self.render(html, first_folio)
-            pending = Pending.done(len(document.pages), _folios(document, first_folio or 1), self.write(document))
-        pending.then(lambda part: self.cache.put(key, (part, pending.folios)))
-        return pending
+        def lay_out() -> Pending:
+            if self.pool is not None:
+                return self.pool.part(html, first_folio)
+            return self._done(self.render(html, first_folio), first_folio=first_folio or 1)
+        return self._kept(self.cache.key(kind, html, first_folio), lay_out)
 
     def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Pending:
         """A chapter laid out (see render_chapter) and written, or as kept from an earlier build.
@@ -133,24 +126,31 @@ class Typesetter:
         """
         # A later pass (page numbers filled in) starts where the chapter settled before.
         start = self.settled.get(chapter.source.path, 0)
-        key = self.cache.key("chapter", html, first_folio, start)
-        kept = self.cache.get(key)
-        if kept is not None:
-            part, folios, step, moved = kept
-            pending = Pending.done(len(part.pages), folios, part, step, moved)
-        else:
+
+        def lay_out() -> Pending:
             if self.pool is not None:
-                pending = self.pool.chapter(chapter, first_folio, html, start)
-            else:
-                document, step, moved = self.render_chapter(chapter, first_folio, html, start)
-                folios = _folios(document, first_folio)
-                pending = Pending.done(len(document.pages), folios, self.write(document), step, moved)
-            pending.then(lambda part: self.cache.put(key, (part, pending.folios, pending.step, pending.moved)))
+                return self.pool.chapter(chapter, first_folio, html, start)
+            return self._done(*self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio)
+        pending = self._kept(self.cache.key("chapter", html, first_folio, start), lay_out)
         self.settled[chapter.source.path] = pending.step
         if pending.moved:
             warn(chapter.source.path, None, f"{pending.moved} footnote(s) stand on the page after their call",
                  "shorten the footnotes of this chapter or move a call to another sentence")
         return pending
+
+    def _kept(self, key: str, lay_out) -> Pending:
+        """The part kept under key, or laid out now and kept once written."""
+        kept = self.cache.get(key)
+        if kept is not None:
+            part, folios, step, moved = kept
+            return Pending.done(len(part.pages), folios, part, step, moved)
+        pending = lay_out()
+        pending.then(lambda part: self.cache.put(key, (part, pending.folios, pending.step, pending.moved)))
+        return pending
+
+    def _done(self, document, step=None, moved=None, *, first_folio: int) -> Pending:
+        """A document laid out here: where its elements landed, then written (its pages let go)."""
+        return Pending.done(len(document.pages), _folios(document, first_folio), self.write(document), step, moved)
 
     def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str, start: int = 0):
         """Lay out a chapter so that every footnote stands on the page of its call.
@@ -326,13 +326,9 @@ def note_from_call(anchor: str) -> str | None:
 
 
 def _line_of(source, url: str) -> int | None:
-    """The line of the chapter that names the URL (or its last part), to point the teacher there."""
+    """The line of the chapter that names the URL (or its last part)."""
     from urllib.parse import unquote
-    needles = [url, unquote(url), unquote(url).rsplit("/", 1)[-1]]
-    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
-        if any(needle and needle in line for needle in needles):
-            return number
-    return None
+    return source.line_naming(url, unquote(url), unquote(url).rsplit("/", 1)[-1])
 
 
 def _next_right_hand_folio(last_folio: int) -> int:
