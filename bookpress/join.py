@@ -262,7 +262,7 @@ def join(parts, shell: WrittenPart, variant: str | None, labels, title: str | No
     if variant:
         _apply_variant(book, variant, _metadata(shell, title), compress=True)
     book.catalog["PageLabels"] = page_labels(labels)
-    return book.output.close(book, options["pdf_version"], options["pdf_identifier"])
+    return book.output.close(book, options["pdf_identifier"])
 
 
 class _Book:
@@ -375,6 +375,7 @@ class _Output:
 
     def __init__(self):
         self.file = io.BytesIO()
+        # PDF 1.7 for every variant the book offers (PDF/UA-1, PDF/A-3u, plain), as WeasyPrint writes them.
         self.file.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
         self.places: list = [(0, 0, 65535)]  # object number -> (type, offset or object stream, generation or index)
         self.gathered: list[tuple[int, bytes]] = []
@@ -406,7 +407,7 @@ class _Output:
         self.gathered = []
         self.write(number, extra.data, stream)
 
-    def close(self, book: _Book, version, identifier) -> bytes:
+    def close(self, book: _Book, identifier) -> bytes:
         """Write the book's own objects, the cross-reference stream and the trailer."""
         for obj in book.later:
             if isinstance(obj, pydyf.Stream):

@@ -78,7 +78,7 @@ class _Worker:
         self.process = context.Process(target=_serve, args=(child, book, edition), daemon=True)
         self.process.start()
         child.close()
-        self.waiting: list[Pending] = []  # sent to it, in order, not yet written
+        self.pending: Pending | None = None  # the part it lays out or writes
 
 
 class LayoutPool:
@@ -98,17 +98,16 @@ class LayoutPool:
     def part(self, html: str, first_folio: int | None, chapter=None, start: int = 0) -> Pending:
         """Send a part to a free worker; return at once."""
         # Queued behind a part still being written, it would wait while another worker idles.
-        while all(worker.waiting for worker in self.workers):
+        while all(worker.pending for worker in self.workers):
             self.receive()
-        worker = next(worker for worker in self.workers if not worker.waiting)
-        pending = Pending(self)
-        worker.waiting.append(pending)
+        worker = next(worker for worker in self.workers if not worker.pending)
+        worker.pending = Pending(self)
         worker.connection.send((chapter, first_folio, html, start))
-        return pending
+        return worker.pending
 
     def receive(self) -> None:
         """Take in the next message of any busy worker."""
-        busy = {worker.connection: worker for worker in self.workers if worker.waiting}
+        busy = {worker.connection: worker for worker in self.workers if worker.pending}
         for connection in wait(list(busy)):
             worker = busy[connection]
             try:
@@ -117,11 +116,11 @@ class LayoutPool:
                 raise BookError(Path("chapters"), None, "a process laying out chapters stopped unexpectedly",
                                 "build again with --jobs 1, which needs less memory") from None
             if kind == "laid out":
-                pending = next(pending for pending in worker.waiting if pending.pages is None)
-                pending.pages, pending.folios, pending.step, pending.moved = value
+                worker.pending.pages, worker.pending.folios, worker.pending.step, worker.pending.moved = value
             elif kind == "written":
                 from .join import with_font_files
-                worker.waiting.pop(0).written(with_font_files(value))
+                pending, worker.pending = worker.pending, None
+                pending.written(with_font_files(value))
             elif kind == "log":
                 LOGGER.handle(value)
             else:  # "failed": the chapter's error, raised here as if laid out here
