@@ -5,6 +5,7 @@
 For each size: the cold full build (--force, build/cache/ emptied), the rebuild after
 editing one chapter (the other parts kept), the no-op rebuild and (at 1×) --all, cold,
 each in a process of its own, as a teacher runs them;
+the public path's cold build (--public-path: WeasyPrint's documented API only) beside it;
 the floor is one plain WeasyPrint render of the same final HTML, writing the same tagged
 PDF/UA-1 with the same stylesheets and fetcher, also in a process of its own. Untagged is
 the same render writing a plain PDF, as pandoc → WeasyPrint would. Times are medians;
@@ -41,6 +42,8 @@ from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
 from bookpress.fetch import BookFetcher  # noqa: E402
+from bookpress.fonts import use_book_fonts  # noqa: E402
+from bookpress.join import PublicPath  # noqa: E402
 from bookpress.load import load_book  # noqa: E402
 from bookpress.model import Edition  # noqa: E402
 from bookpress.render import render_chapters, render_whole_book  # noqa: E402
@@ -51,12 +54,14 @@ def final_html(edition: Edition, root: Path = ROOT) -> str:
     """The whole book as one HTML document, contents and index filled in, as the pipeline made it."""
     book = load_book(root)
     chapters = render_chapters(book, edition)
-    typeset_book = typeset(book, chapters, edition, timestamp="2026-01-01T00:00:00Z")
+    # The public path keeps the laid-out parts as they are: nothing is written that is not used.
+    typeset_book = typeset(book, chapters, edition, timestamp="2026-01-01T00:00:00Z", path=PublicPath())
     return render_whole_book(book, typeset_book.front_html, [part.section for part in typeset_book.parts])
 
 
 def floor(html: str, edition: Edition, root: Path = ROOT) -> None:
     """One plain WeasyPrint render of the final HTML, same stylesheets and fetcher."""
+    use_book_fonts()  # as the build does: no system font
     fetcher = BookFetcher(root)
     fonts = FontConfiguration()
     names = (*STYLESHEETS, *edition.stylesheets)
@@ -147,9 +152,10 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
     """One size: every measurement, runs times, interleaved so that a noisy minute hits them all."""
     html_file = root / "final.html"  # outside build/, which the cold builds clear of nothing
     html_file.write_text(final_html(Edition(), root))
-    cold, floors, untagged = [], [], []
+    cold, public, floors, untagged = [], [], [], []
     for _ in range(runs):
         cold.append(cold_build(root))
+        public.append(cold_build(root, "--public-path"))
         floors.append(run(*floor_command(html_file, root)))
         untagged.append(run(*floor_command(html_file, root, tagged=False)))
     pages = len(PdfReader(root / "build" / "book.pdf").pages)
@@ -168,6 +174,7 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
         "pages": pages,
         "seconds": round(seconds, 2),
         "seconds_per_page": round(seconds / pages, 4),
+        "public_path_seconds": round(statistics.median(t for t, _ in public), 2),
         "floor_seconds": round(statistics.median(t for t, _ in floors), 2),
         "untagged_floor_seconds": round(statistics.median(t for t, _ in untagged), 2),
         "peak_mib": round(statistics.median(m for _, m in cold), 1),
@@ -195,7 +202,8 @@ def scaling_table(sizes, runs: int) -> list[dict]:
     return rows
 
 
-COLUMNS = ("size", "pages", "seconds", "seconds_per_page", "floor_seconds", "ratio_to_floor",
+COLUMNS = ("size", "pages", "seconds", "seconds_per_page", "public_path_seconds", "floor_seconds",
+           "ratio_to_floor",
            "untagged_floor_seconds", "peak_mib", "floor_peak_mib", "edit_one_chapter_seconds",
            "edit_share_of_cold", "noop_seconds", "all_seconds", "all_ratio_to_book")
 

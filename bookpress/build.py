@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import os
 from pathlib import Path
 
@@ -11,7 +12,6 @@ from .cache import PartCache
 from .errors import LOGGER, BookErrors, WarningCollector
 from .model import Book, Edition, Options
 from .finish import book_labels
-from .join import join
 from .render import render_chapters
 
 
@@ -21,8 +21,10 @@ def build(root: Path, options: Options) -> Path:
     return make_products(root, options, ["book"])[0].path
 
 
-def typeset_edition(book: Book, edition: Edition, cache: PartCache | None = None, workers: int = 1):
+def typeset_edition(book: Book, edition: Edition, path, cache: PartCache | None = None, workers: int = 1):
     """One edition laid out and finished: (PDF bytes, the laid-out book).
+
+    path: the fast path (engine.py) or the public one (join.py); the book is the same.
 
     cache: where parts laid out by earlier builds are kept; only those whose inputs have
     not changed are reused, and the PDF is the same, byte for byte, as without it.
@@ -32,23 +34,41 @@ def typeset_edition(book: Book, edition: Edition, cache: PartCache | None = None
     from .typeset import typeset  # WeasyPrint is imported only when there is layout to do
     epoch = source_date_epoch(book)
     with fixed_clock(book):
-        typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch), cache=cache, workers=workers)
+        typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch), path=path, cache=cache,
+                               workers=workers)
         labels = book_labels(typeset_book.front_matter_pages, typeset_book.pages)
-        pdf = join(typeset_book.runs, typeset_book.front, edition.pdf_variant, labels)
+        pdf = path.join(typeset_book.runs, typeset_book.front, edition.pdf_variant, labels)
     return pdf, typeset_book
 
 
 @contextlib.contextmanager
 def warnings_checked(strict: bool):
     """Under --strict, the warnings of a build stop it before anything is written."""
-    collector = WarningCollector()
+    collector, once = WarningCollector(), _Once()
     LOGGER.addHandler(collector)
+    LOGGER.addFilter(once)
     try:
         yield
     finally:
         LOGGER.removeHandler(collector)
+        LOGGER.removeFilter(once)
     if strict and collector.errors:
         raise BookErrors(collector.errors) if len(collector.errors) > 1 else collector.errors[0]
+
+
+class _Once(logging.Filter):
+    """Each warning once: the worker processes read the same stylesheets as the build."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
 
 
 def source_date_epoch(book: Book) -> int:

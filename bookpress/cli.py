@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 from pathlib import Path
 
 from .errors import LOGGER, BookError, BookErrors
-from .model import BOOKLET_INSTRUCTIONS, PAPER_SIZES, PDF_VARIANTS, PRODUCTS, Options
+from .fonts import use_book_fonts
+from .model import BOOKLET_INSTRUCTIONS, PAPER_SIZES, PDF_VARIANTS, PRODUCTS, PUBLIC_PATH_VARIABLE, Options
 
 
 def parse_arguments(argv):
@@ -36,17 +38,23 @@ def parse_arguments(argv):
                         help="stop a product whose layout takes longer (default: 600)")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="lay chapters out in N processes at once (default: one per core)")
+    parser.add_argument("--public-path", action="store_true",
+                        default=os.environ.get(PUBLIC_PATH_VARIABLE, "") not in ("", "0"),
+                        help="build with WeasyPrint's documented API only: the same book, slower "
+                             f"(also: {PUBLIC_PATH_VARIABLE}=1)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder (default: here)")
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
+    use_book_fonts()  # before anything imports WeasyPrint
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     root = arguments.root.resolve()
     _log_warnings_plainly(root)
     options = Options(paper=arguments.paper, output=arguments.output, build_dir=arguments.build_dir,
                       strict=arguments.strict, bleed=arguments.bleed, crop_marks=arguments.marks,
-                      timeout=arguments.timeout, pdf_variant=arguments.pdf_variant, jobs=arguments.jobs)
+                      timeout=arguments.timeout, pdf_variant=arguments.pdf_variant, jobs=arguments.jobs,
+                      public_path=arguments.public_path)
     names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
     if arguments.check:
         return _reported(root, lambda: _check(root, options))

@@ -1,10 +1,18 @@
-"""Write stage: each laid-out part becomes PDF objects of its own; a book is its parts joined.
+"""The one seam to WeasyPrint beyond its documented API: the fast path of the typeset and join stages.
 
-WeasyPrint writes one document at a time, and a laid-out page (a box tree bound to Pango)
-can neither be kept on disk nor outlive the process. Written apart, a chapter is plain PDF
-objects: it can be kept, reused when its source has not changed, and its pages freed as
-soon as it is written. Joining renumbers the parts' objects into one file and makes once
-what a document has once: the page tree, the structure tree (tags), the named
+WeasyPrint's documented API (HTML, CSS, Document, Page, FontConfiguration, write_pdf and
+its finisher) lays a book out and writes it in one piece. The fast path goes further, and
+everything it needs of WeasyPrint's and pydyf's insides is in this module, checked at
+start-up against the versions it was written and tested with (KNOWN_VERSIONS). On any
+other version, or when one of the names it reaches for is missing, the build takes the
+public path of join.py instead: the same book, slower.
+
+What the fast path does: each part of the book (a chapter, the index, the front matter…)
+is written by WeasyPrint on its own, as soon as it is laid out, and kept as plain PDF
+objects. A laid-out page (a box tree bound to Pango) can neither be kept on disk nor
+outlive the process; a written part can be kept, reused when its source has not changed,
+and sent between processes. Joining renumbers the parts' objects into one file and makes
+once what a document has once: the page tree, the structure tree (tags), the named
 destinations that links point to, the outline, and one subset of each font, made from the
 glyphs of every part (WeasyPrint keeps glyph ids when it subsets, so every part's drawing
 stays valid).
@@ -15,14 +23,65 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import importlib
 import io
+import logging
 import re
 import zlib
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 
 import pydyf
 
 from .errors import LOGGER
+
+#: The versions this module was written and tested against; any other takes the public path.
+KNOWN_VERSIONS = {"weasyprint": ("70.0",), "pydyf": ("0.13.0",)}
+NAMES = {"weasyprint": "WeasyPrint", "pydyf": "pydyf"}
+#: Every name of WeasyPrint and pydyf this module uses beyond WeasyPrint's documented API.
+REACHED = (
+    "weasyprint.pdf:generate_pdf", "weasyprint.pdf:build_fonts_dictionary",
+    "weasyprint.pdf:add_outlines", "weasyprint.pdf:resolve_links", "weasyprint.pdf:VARIANTS",
+    "weasyprint.pdf.fonts:build_fonts_dictionary", "weasyprint.pdf.fonts:Font",
+    "weasyprint.pdf.fonts:harfbuzz_subset", "weasyprint.pdf.anchors:add_outlines",
+    "weasyprint.formatting_structure.boxes:LineBox", "weasyprint.formatting_structure.boxes:TextBox",
+    "weasyprint.document:Page._page_box", "pydyf:PDF.page_references", "pydyf:_to_bytes",
+)
+
+
+def fast_path_problem() -> str | None:
+    """Why the fast path cannot be taken here (a version or a name it does not know), or None."""
+    found = {}
+    for name in KNOWN_VERSIONS:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "(none)"
+    if any(found[name] not in known for name, known in KNOWN_VERSIONS.items()):
+        known = " with ".join(f"{NAMES[name]} {' or '.join(v)}" for name, v in KNOWN_VERSIONS.items())
+        return (f"WeasyPrint {found['weasyprint']} with pydyf {found['pydyf']} is not a release the "
+                f"fast path knows (it knows {known})")
+    missing = [name for name in REACHED if not _resolves(name)]
+    if missing:
+        return f"WeasyPrint {found['weasyprint']} lacks {', '.join(missing)}"
+    return None
+
+
+def _resolves(name: str) -> bool:
+    module, _, attributes = name.partition(":")
+    try:
+        value = importlib.import_module(module)
+    except ImportError:
+        return False
+    for attribute in attributes.split("."):
+        if attribute == "_page_box":  # an instance attribute: set in Page.__init__
+            import inspect
+            return "self._page_box" in inspect.getsource(value)
+        if not hasattr(value, attribute):
+            return False
+        value = getattr(value, attribute)
+    return True
+
 
 REFERENCE = re.compile(rb"(\d+) 0 R")
 PAGE_TREE = 1  # pydyf numbers a document's page tree 1
@@ -78,9 +137,14 @@ class _Capture:
 
 
 def _resolve_links_across_parts(pages):
-    """WeasyPrint's own, except that a link to an anchor in another part is kept."""
+    """WeasyPrint's own, except that a link to an anchor in another part is kept.
+
+    As in WeasyPrint's, an anchor on several pages (a chapter's <section>) is the first.
+    """
+    seen: set[str] = set()
     for page in pages:
-        anchors = [(name, x, y) for name, (x, y, _, _) in page.anchors.items()]
+        anchors = [(name, x, y) for name, (x, y, _, _) in page.anchors.items() if name not in seen]
+        seen.update(page.anchors)
         yield list(page.links), anchors
 
 
@@ -239,7 +303,7 @@ def page_references_cached():
 
 # --- joining -------------------------------------------------------------------------------
 
-def join(parts, shell: WrittenPart, variant: str | None, labels, title: str | None = None) -> bytes:
+def join_written(parts, shell: WrittenPart, variant: str | None, labels, title: str | None = None) -> bytes:
     """One PDF of the parts' pages, in order; the document's own entries come from shell.
 
     parts: WrittenPart for each run of pages; a part may come more than once (a blank page).
@@ -351,8 +415,9 @@ class _Book:
         self.pages["Kids"] = pydyf.Array(self.page_references)
         self.pages["Count"] = len(self.page_references)
         self.catalog["Pages"] = self.pages.reference
-        self.fonts.update(build_fonts_dictionary(self, _joined_fonts(parts), True, not options["full_fonts"],
-                                                 options))
+        with subset_by_fonttools():
+            self.fonts.update(build_fonts_dictionary(self, _joined_fonts(parts), True,
+                                                     not options["full_fonts"], options))
         if self.tagged:
             self.structure.update({"ParentTree": self.parent_tree.reference,
                                    "K": pydyf.Array([self.document.reference]),
@@ -445,7 +510,6 @@ def _joined_fonts(parts) -> dict:
         def __init__(self, state, file_content):
             self.__dict__.update(state)
             self.file_content = file_content
-            self.hb_face = _harfbuzz_face(file_content, state["index"])
 
     files = {digest: content for part in parts for digest, content in part.font_files}
     fonts: dict = {}
@@ -468,33 +532,6 @@ def _joined_fonts(parts) -> dict:
                 if font.missing.setdefault(codepoint, glyph) != glyph:
                     LOGGER.warning("%s has no glyph for %r", font.family, chr(codepoint))
     return fonts
-
-
-def _harfbuzz_face(content: bytes, index: int):
-    """A HarfBuzz face of a font file, for WeasyPrint's subsetter (it otherwise takes Pango's)."""
-    from weasyprint.text.ffi import _dlopen, ffi, harfbuzz
-    global _FACES
-    if _FACES is None:
-        from cffi import FFI
-        faces = FFI()
-        faces.cdef("""
-            typedef struct hb_blob_t hb_blob_t;
-            typedef struct hb_face_t hb_face_t;
-            hb_blob_t * hb_blob_create (const char *data, unsigned int length, int mode,
-                                        void *user_data, void *destroy);
-            hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
-            void hb_blob_destroy (hb_blob_t *blob);
-        """)
-        _FACES = faces, _dlopen(faces, "libharfbuzz-0", "harfbuzz", "harfbuzz-0.0", "libharfbuzz.so.0",
-                                "libharfbuzz.0.dylib", "libharfbuzz-0.dll")
-    faces, library = _FACES
-    blob = library.hb_blob_create(content, len(content), 0, faces.NULL, faces.NULL)  # 0: HarfBuzz copies the data
-    face = library.hb_face_create(blob, index)
-    library.hb_blob_destroy(blob)  # the face holds its own reference
-    return ffi.gc(ffi.cast("hb_face_t *", faces.cast("uintptr_t", face)), harfbuzz.hb_face_destroy)
-
-
-_FACES = None  # (cffi FFI, HarfBuzz) for _harfbuzz_face, made on first use
 
 
 def _add_bookmarks(pdf, parts):
@@ -525,3 +562,62 @@ def _apply_variant(pdf, variant: str, metadata, compress: bool):
     from weasyprint.pdf import VARIANTS
     function, _ = VARIANTS[variant]
     function(pdf, SimpleNamespace(metadata=metadata), [], [], compress)
+
+
+@contextlib.contextmanager
+def subset_by_fonttools():
+    """Subset the book's fonts with fontTools, whatever the system has.
+
+    WeasyPrint 70 subsets with the system's libharfbuzz-subset when there is one and with
+    fontTools otherwise, and the two give different bytes: the same sources would make a
+    different PDF on a machine with Chromium or ImageMagick installed (they pull the library
+    in). fontTools comes from the lock file, so every machine makes the same subsets.
+    """
+    import weasyprint.pdf.fonts as fonts
+    previous, fonts.harfbuzz_subset = fonts.harfbuzz_subset, None
+    chosen = _Dropped("Using fontTools instead of HarfBuzz-Subset")  # chosen here, not a problem
+    logging.getLogger("weasyprint").addFilter(chosen)
+    try:
+        yield
+    finally:
+        fonts.harfbuzz_subset = previous
+        logging.getLogger("weasyprint").removeFilter(chosen)
+
+
+class _Dropped(logging.Filter):
+    def __init__(self, start: str):
+        super().__init__()
+        self.start = start
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.start)
+
+
+def marks_ending_the_page(page, mark_class: str) -> list[str]:
+    """Index anchors that end the page's last line: the words they mark open the next page."""
+    from weasyprint.formatting_structure.boxes import LineBox, TextBox
+    lines = [box for box in page._page_box.children[0].descendants() if isinstance(box, LineBox)]
+    trailing: list[str] = []
+    for box in lines[-1].descendants() if lines else ():
+        if isinstance(box, TextBox) and box.text.strip():
+            trailing = []
+        elif box.element is not None and box.element.get("class") == mark_class:
+            trailing.append(box.element.get("id"))
+    return trailing
+
+
+class FastPath:
+    """Parts written as soon as they are laid out, kept, sent between processes, then joined."""
+
+    name = "fast"
+    parallel = True  # its parts can be kept in build/cache/ and laid out in worker processes
+
+    @staticmethod
+    def write(document, variant: str | None) -> WrittenPart:
+        return write_part(document, variant)
+
+    @staticmethod
+    def join(parts, shell, variant: str | None, labels, title: str | None = None) -> bytes:
+        return join_written(parts, shell, variant, labels, title)
+
+    marks_ending_the_page = staticmethod(marks_ending_the_page)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-#: The pip packages the book's fonts come from; CSS names a face as url(font:FILE).
-FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
+from .fonts import font_directories
+
+#: CSS names a face of the font packages as url(font:FILE).
 MAX_DATA_URL = 256 * 1024  # characters; a larger data: URL is refused like any other
 MAX_FILE = 20 * 1024 * 1024  # bytes of one image or stylesheet
 MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".css": "text/css", ".svg": "image/svg+xml",
                ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
-
-
-def font_directories() -> list[Path]:
-    return [Path(str(importlib.resources.files(package) / "files")) for package in FONT_PACKAGES]
 
 
 class BookFetcher(URLFetcher):

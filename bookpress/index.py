@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-from .errors import BookError, warn
-from .sources import did_you_mean, load_yaml, read_text
+from .errors import BookError, raise_all, warn
+from .sources import (describe, did_you_mean, is_file, load_yaml, read_text, shown, text_problem,
+                      unknown_key)
 
 INDEX_FILE = "index.yml"
-TERM_KEYS = {"term", "aliases", "sort", "see", "see_also"}
+TERM_KEYS = ("term", "aliases", "sort", "see", "see_also")
 SUB_SEPARATOR = ";"
 RANGE_DASH = "\u2013"
 SYMBOLS = "#"  # the letter group of headings that start with no letter
@@ -78,53 +79,107 @@ class IndexGroup:
 # --- index.yml ---------------------------------------------------------------------------------
 
 def load_terms(chapters_dir: Path) -> tuple[IndexTerm, ...]:
-    """The terms of chapters/index.yml (none when the file is absent), checked."""
+    """The terms of chapters/index.yml, checked; none when it is absent or holds only comments."""
     path = chapters_dir / INDEX_FILE
-    if not path.is_file():
+    if not is_file(path):
         return ()
     document = load_yaml(read_text(path), path)
+    if document.data is None:
+        return ()
     if not isinstance(document.data, list):
-        raise BookError(path, 1, "index.yml should be a list of terms, each starting with '- term:'")
-    terms = [_term(entry, line, path) for entry, line in zip(document.data, document.item_lines())]
+        raise BookError(path, document.line_of(),
+                        "index.yml should be a list of terms, each starting with '- term:'",
+                        "write each term on a line of its own: - term: Gulag")
+    terms, errors = [], []
+    for entry, line in document.items():
+        try:
+            terms.append(_term(entry, line, path))
+        except BookError as error:
+            errors.append(error)
+    raise_all(errors)
     _check_cross_references(terms)
     return tuple(terms)
 
 
 def _term(entry, line: int, path: Path) -> IndexTerm:
-    if not isinstance(entry, dict) or not isinstance(entry.get("term"), str) or not entry["term"].strip():
-        raise BookError(path, line, "each entry needs a 'term:' with the heading's text")
-    unknown = set(entry) - TERM_KEYS
+    unknown = [key for key in entry if key not in TERM_KEYS] if isinstance(entry, dict) else []
     if unknown:
-        key = sorted(unknown)[0]
-        raise BookError(path, line, f"unknown key '{key}'", did_you_mean(key, TERM_KEYS) or f"the keys are: {', '.join(sorted(TERM_KEYS))}")
+        raise BookError(path, line, *unknown_key(unknown[0], TERM_KEYS))
+    if not isinstance(entry, dict) or "term" not in entry:
+        raise BookError(path, line, "each entry needs a 'term:' with the heading's text",
+                        "start the entry with '- term: ' and the heading, e.g. - term: Gulag")
+    heading = _text(entry, "term", path, line)
     aliases, see_also = _text_list(entry, "aliases", path, line), _text_list(entry, "see_also", path, line)
-    see = entry.get("see")
-    if see is not None and not isinstance(see, str):
-        raise BookError(path, line, "'see' names one other term", "write see: Other Term")
+    see = _text(entry, "see", path, line) if entry.get("see") is not None else None
+    sort = _text(entry, "sort", path, line) if entry.get("sort") is not None else None
     if see is not None and aliases:
-        raise BookError(path, line, f"'{entry['term']}' only points to '{see}', so it cannot have aliases",
-                        f"make them aliases of '{see}'")
-    sort = entry.get("sort")
-    return IndexTerm(entry["term"].strip(), aliases, str(sort) if sort is not None else None,
-                     see, see_also, path, line)
+        raise BookError(path, line, f"'{shown(heading)}' only points to '{shown(see)}', "
+                        "so it cannot have aliases", f"make them aliases of '{shown(see)}'")
+    return IndexTerm(heading, aliases, sort, see, see_also, path, line)
+
+
+def _text(entry: dict, key: str, path: Path, line: int) -> str:
+    """The text under key on one line, as the index prints it."""
+    problem = text_problem(key, entry.get(key))
+    if problem:
+        raise BookError(path, line, *problem)
+    return " ".join(entry[key].split())
 
 
 def _text_list(entry: dict, key: str, path: Path, line: int) -> tuple[str, ...]:
-    value = entry.get(key, [])
+    value = entry.get(key)
+    if value is None:
+        return ()
+    example = f"write {key}: [one, other]"
     if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise BookError(path, line, f"'{key}' should be a list of words, like {key}: [one, other]")
-    return tuple(item.strip() for item in value)
+        example += f", even for one: {key}: [{shown(value)}]"
+    if not isinstance(value, list):
+        raise BookError(path, line, f"'{key}' should be a list of words, not {describe(value)}",
+                        example)
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            hint = example
+            if item is not None and not isinstance(item, (str, list, dict)):
+                hint = f"put it in quotes, e.g. {key}: [\"{shown(item)}\"]"
+            raise BookError(path, line, f"each of the '{key}' should be text, not {describe(item)}",
+                            hint)
+    return tuple(" ".join(item.split()) for item in value)
 
 
 def _check_cross_references(terms: list[IndexTerm]) -> None:
+    """Each heading once, each form for one heading; each see and see also names another term."""
+    errors = _check_unique_forms(terms)
     headings = {term.heading for term in terms}
     for term in terms:
+        name = shown(term.heading)
         for target in ((term.see,) if term.see else ()) + term.see_also:
-            if target not in headings:
-                raise BookError(term.path, term.line, f"'{term.heading}' refers to '{target}', which is not a term of the index",
-                                did_you_mean(target, headings) or "add that term, or correct the name")
+            if target == term.heading:
+                errors.append(BookError(term.path, term.line, f"'{name}' refers to itself",
+                                        "name another term, or remove the reference"))
+            elif target not in headings:
+                hint = did_you_mean(target, headings) or "add that term, or correct the name"
+                message = f"'{name}' refers to '{shown(target)}', which is not a term of the index"
+                errors.append(BookError(term.path, term.line, message, hint))
+    raise_all(errors)
+
+
+def _check_unique_forms(terms: list[IndexTerm]) -> list[BookError]:
+    """A heading written twice, or a word that would index two headings, is an error."""
+    errors, headings, forms = [], {}, {}
+    for term in terms:
+        first = headings.setdefault(term.heading, term)
+        if first is not term:
+            errors.append(BookError(term.path, term.line, f"the term '{shown(term.heading)}' is "
+                                    f"already on line {first.line}",
+                                    "merge the two entries into one"))
+        for form in term.forms if term.see is None else ():
+            owner = forms.setdefault(form, term)
+            if owner.heading != term.heading:
+                errors.append(BookError(term.path, term.line, f"'{shown(form)}' would index both "
+                                        f"'{shown(owner.heading)}' (line {owner.line}) "
+                                        f"and '{shown(term.heading)}'",
+                                        "keep it as an alias of one of them only"))
+    return errors
 
 
 def parse_mark(target: str) -> tuple[str, str | None]:

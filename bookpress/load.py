@@ -7,15 +7,24 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import jinja2
+import jinja2.nodes
+
 from .errors import BookError, BookErrors, raise_all, warn
 from .extensions import INDEX_MARK
 from .figures import CROSS_REFERENCE, FIGURE_IMAGE, load_figure
+from .fonts import check_characters
 from .index import load_terms, parse_mark
 from .model import Book, BookInfo, ChapterSource
 from .sanitize import MAX_DEPTH, depth_after
-from .sources import YamlDocument, did_you_mean, load_yaml, read_text
+from .sources import (CALENDAR_HINT, YamlDocument, describe, did_you_mean, is_file, is_plain_name,
+                      load_yaml, read_text, shown, text_problem, unknown_key)
 
 TYPE_NAMES = {str: "text", bool: "yes or no", list: "a list", datetime.date: "a date like 2026-09-01"}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: The build stamps the PDF and its fonts with the book's date, as time counted from 1970.
+EARLIEST_DATE = datetime.date(1970, 1, 1)
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")  # en, en-GB, sr-Latn
 
 BOOK_KEYS = {  # key: (type, required)
     "title": (str, True), "subtitle": (str, False), "author": (str, True), "lang": (str, True),
@@ -37,16 +46,18 @@ def load_book(root: Path) -> Book:
     info = _book_info(book_yml, errors)
     files = _listed_chapter_files(book_yml, chapters_dir, errors)
     terms = _collect(errors, load_terms, chapters_dir) or ()
-    chapters = []
-    for path in files:
+    chapters, listed_lines = [], []
+    for path, line in files:
         chapter = _collect(errors, _load_chapter, path, root)
         if chapter is not None:
             chapters.append(chapter)
+            listed_lines.append(line)  # its own line: a chapter left out shifts no other
             _collect(errors, _check_index_marks, chapter, terms)
-    _check_unique_names(chapters, book_yml, errors)
+    _check_unique_names(chapters, listed_lines, book_yml.path, errors)
     _check_cross_references(chapters, errors)
     raise_all(errors)
-    _warn_unlisted(chapters_dir, files)
+    _warn_unlisted(chapters_dir, [path for path, _ in files])
+    check_characters(root, chapters)
     return Book(root=root, info=info, chapters=_numbered(chapters), index_terms=terms)
 
 
@@ -56,22 +67,46 @@ def _check_cross_references(chapters: list[ChapterSource], errors: list[BookErro
                for chapter in chapters for match in FIGURE_IMAGE.finditer(chapter.body)}
     targets |= {f"table-{chapter.slug}" for chapter in chapters if chapter.caption}
     for chapter in chapters:
-        for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+        for path, number, line in _markdown_lines(chapter):
             for match in CROSS_REFERENCE.finditer(line):
                 if match["id"] not in targets:
-                    errors.append(BookError(chapter.path, number, f"{{@{match['id']}}} names no figure",
+                    errors.append(BookError(path, number, f"{{@{match['id']}}} names no figure",
                                             did_you_mean(match["id"], targets) or "the figures' names are: " + ", ".join(sorted(targets))))
+
+
+def _markdown_lines(chapter: ChapterSource) -> list[tuple[Path, int, str]]:
+    """(file, line, text) of each line of Markdown the chapter renders: body, caption and data.
+
+    A data entry's text is given the entry's line; the data file is read again for them,
+    as the entries keep none.
+    """
+    body = enumerate(chapter.body.split("\n"), start=chapter.body_line)
+    lines = [(chapter.path, number, line) for number, line in body]
+    if chapter.caption:
+        front = read_text(chapter.path).split("\n")[:chapter.body_line]
+        number = next((i for i, text in enumerate(front, 1) if text.startswith("caption:")), 1)
+        lines += [(chapter.path, number, line) for line in chapter.caption.split("\n")]
+    if chapter.data_path is not None:
+        entry_lines = load_yaml(read_text(chapter.data_path), chapter.data_path).item_lines()
+        lines += [(chapter.data_path, number, line)
+                  for entry, number in zip(chapter.data, entry_lines, strict=False)
+                  for text in entry.values() for line in text.split("\n")]
+    return lines
 
 
 EXPLICIT_ID = re.compile(r"\{[^}\n]*#([A-Za-z][\w:.-]*)[^}\n]*\}")
 
 
-def _check_unique_names(chapters: list[ChapterSource], book_yml: YamlDocument, errors: list[BookError]) -> None:
-    """Two chapters may not share a name (after the number), nor two headings an id written as {#id}."""
+def _check_unique_names(chapters: list[ChapterSource], lines: list[int], book_yml: Path,
+                        errors: list[BookError]) -> None:
+    """Two chapters may not share a name (after the number), nor two headings an id ({#id}).
+
+    lines holds the line of book.yml that lists each chapter.
+    """
     slugs: dict[str, ChapterSource] = {}
-    for chapter, line in zip(chapters, book_yml.item_lines("chapters")):
+    for chapter, line in zip(chapters, lines, strict=True):
         if chapter.slug in slugs:
-            errors.append(BookError(book_yml.path, line,
+            errors.append(BookError(book_yml, line,
                                     f"'{chapter.path.name}' and '{slugs[chapter.slug].path.name}' have the same name after the number",
                                     "rename one of the files, e.g. 03-gulag-camps.md"))
         slugs.setdefault(chapter.slug, chapter)
@@ -103,37 +138,73 @@ def _book_info(doc: YamlDocument, errors: list[BookError]) -> BookInfo | None:
     values = _checked_mapping(doc, BOOK_KEYS, errors, "chapters/book.yml")
     if values is None:
         return None
-    keywords = values.get("keywords", [])
-    if not all(isinstance(word, str) for word in keywords):
-        errors.append(doc.error("keywords", "every keyword should be text"))
+    errors.extend(_book_value_problems(doc, values))
+    keywords = values.get("keywords")
     try:
         return BookInfo(
             title=values["title"], subtitle=values.get("subtitle", ""), author=values["author"],
             lang=values["lang"], edition=values["edition"], date=values["date"],
             licence=values["licence"], subject=values.get("subject", ""),
-            keywords=tuple(str(word) for word in keywords))
+            keywords=tuple(keywords) if isinstance(keywords, list) else ())
     except KeyError:
         return None  # a required key is missing: already reported
 
 
-def _listed_chapter_files(doc: YamlDocument, chapters_dir: Path, errors: list[BookError]) -> list[Path]:
-    listed = doc.data.get("chapters") if isinstance(doc.data, dict) else None
+def _book_value_problems(doc: YamlDocument, values: dict) -> list[BookError]:
+    """What the types alone do not say is wrong: the language code, the date, each keyword."""
+    problems = []
+    lang, date = values.get("lang"), values.get("date")
+    if isinstance(lang, str) and lang.strip() and not LANGUAGE_TAG.match(lang.strip()):
+        problems.append(doc.error("lang", f"'{shown(lang)}' is not a language code",
+                                  "write the code of the book's language, "
+                                  "e.g. lang: en, or lang: en-GB"))
+    if isinstance(date, datetime.date) and date < EARLIEST_DATE:
+        problems.append(doc.error("date", f"the date {date} is before 1970",
+                                  "write the date of this edition, e.g. date: 2026-09-01"))
+    for word, line in doc.items("keywords"):
+        if not isinstance(word, str) or not word.strip():
+            problems.append(BookError(doc.path, line,
+                                      f"each keyword should be text, not {describe(word)}",
+                                      _keyword_hint(word)))
+    return problems
+
+
+def _keyword_hint(word) -> str:
+    if word is None or isinstance(word, str):
+        return "write the keyword, or remove the empty one"
+    if isinstance(word, (list, dict)):
+        return "write each keyword as a word or two, e.g. keywords: [Stalin, Gulag]"
+    return f'put it in quotes, e.g. "{shown(word)}"'
+
+
+def _listed_chapter_files(doc: YamlDocument, chapters_dir: Path,
+                          errors: list[BookError]) -> list[tuple[Path, int]]:
+    """(file, its line in book.yml) of each chapter listed that can be read."""
+    listed = doc.get("chapters")
     if not isinstance(listed, list):
         return []
     present = sorted(p.name for p in chapters_dir.glob("*.md"))
     files, seen = [], {}
-    for name, line in zip(listed, doc.item_lines("chapters")):
-        if not isinstance(name, str):
-            errors.append(BookError(doc.path, line, "each chapter is a file name, like 02-gulag.md"))
+    for name, line in doc.items("chapters"):
+        if not isinstance(name, str) or not name.strip():
+            errors.append(BookError(doc.path, line, "each chapter is a file name, like 02-gulag.md",
+                                    f"write the file's name after '- ', not {describe(name)}"))
+        elif not is_plain_name(name, (".md",)):
+            errors.append(BookError(doc.path, line,
+                                    f"'{shown(name)}' is not the name of a chapter file",
+                                    "write the name of a file in chapters/ ending in .md, "
+                                    "like 02-gulag.md"))
         elif name in seen:
-            errors.append(BookError(doc.path, line, f"'{name}' is listed twice (first on line {seen[name]})",
+            errors.append(BookError(doc.path, line,
+                                    f"'{shown(name)}' is listed twice (first on line {seen[name]})",
                                     "list each chapter once"))
-        elif not (chapters_dir / name).is_file():
-            errors.append(BookError(doc.path, line, f"chapter '{name}' is listed but there is no such file in chapters/",
+        elif not is_file(chapters_dir / name):
+            errors.append(BookError(doc.path, line, f"chapter '{shown(name)}' is listed but "
+                                    "there is no such file in chapters/",
                                     did_you_mean(name, present) or "check the file name"))
         else:
             seen[name] = line
-            files.append(chapters_dir / name)
+            files.append((chapters_dir / name, line))
     if not listed:
         errors.append(doc.error("chapters", "the book lists no chapters", "list the chapter files under 'chapters:'"))
     return files
@@ -156,13 +227,17 @@ def _load_chapter(path: Path, root: Path) -> ChapterSource:
     errors: list[BookError] = []
     values = _checked_mapping(doc, CHAPTER_KEYS, errors, "the front matter")
     raise_all(errors)
-    for check in (_check_fences, _check_images, check_raw_html):
+    for check in (_check_fences, _check_images, check_raw_html, _check_markdown_nesting):
         _collect(errors, check, body, body_line, path, root)
     raise_all(errors)
-    data, data_path = _load_data(values, doc, path) if "data" in values else (None, None)
-    if "template" in values and not (root / "layout" / values["template"]).is_file():
-        raise doc.error("template", f"there is no template '{values['template']}' in layout/",
-                        did_you_mean(values["template"], [p.name for p in (root / "layout").glob("*.html")]))
+    data, data_path = _load_data(values, doc, path, root) if "data" in values else (None, None)
+    template = values.get("template")
+    if template is not None and not is_plain_name(template, (".html",)):
+        raise doc.error("template", f"'{shown(template)}' is not the name of a template",
+                        "write the name of a file in layout/, like summary.html")
+    if template is not None and not is_file(root / "layout" / template):
+        raise doc.error("template", f"there is no template '{shown(template)}' in layout/",
+                        did_you_mean(template, [p.name for p in (root / "layout").glob("*.html")]))
     if "data" in values and "template" not in values:
         raise doc.error("data", "a data file needs a template to show it", "add 'template:' naming a file in layout/")
     return ChapterSource(
@@ -334,29 +409,123 @@ def _check_index_marks(chapter: ChapterSource, terms) -> None:
     """Index marks name a heading; a heading that only points elsewhere ('see') takes no marks."""
     pointers = {term.heading: term.see for term in terms if term.see}
     errors = []
-    for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+    for path, number, line in _markdown_lines(chapter):
         for match in re.finditer(INDEX_MARK, line):
             target = match.group("target") if match.group("text") is not None else match.group("hidden")
             heading, _ = parse_mark(target.strip() or (match.group("text") or ""))
             if not heading:
-                errors.append(BookError(chapter.path, number, f"the index mark '{match.group(0)}' names no term",
+                errors.append(BookError(path, number,
+                                        f"the index mark '{shown(match.group(0))}' names no term",
                                         "write the term after the ^, like {^Great Purge}"))
             elif heading in pointers:
-                errors.append(BookError(chapter.path, number,
+                errors.append(BookError(path, number,
                                         f"'{heading}' only points to '{pointers[heading]}' in the index (see), so nothing can be indexed under it",
                                         f"index it under '{pointers[heading]}': {{^{pointers[heading]}}}"))
     raise_all(errors)
 
 
-def _load_data(values: dict, doc: YamlDocument, path: Path):
-    data_path = path.parent / values["data"]
-    if not data_path.is_file():
-        raise doc.error("data", f"the data file '{values['data']}' is not in chapters/",
-                        did_you_mean(values["data"], [p.name for p in path.parent.glob("*.y*ml")]))
-    data = load_yaml(read_text(data_path), data_path).data
-    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-        raise BookError(data_path, 1, "the data file should be a list of entries, each starting with '- '")
-    return data, data_path
+def _load_data(values: dict, doc: YamlDocument, path: Path, root: Path):
+    name = values["data"]
+    if not is_plain_name(name, (".yml", ".yaml")):
+        raise doc.error("data", f"'{shown(name)}' is not the name of a data file",
+                        "write the name of a file in chapters/ ending in .yml, like summary.yml")
+    data_path = path.parent / name
+    if not is_file(data_path):
+        raise doc.error("data", f"the data file '{shown(name)}' is not in chapters/",
+                        did_you_mean(name, [p.name for p in path.parent.glob("*.y*ml")]))
+    document = load_yaml(read_text(data_path), data_path)
+    template = values.get("template")
+    fields = _template_fields(root / "layout" / template) if isinstance(template, str) else None
+    return _checked_entries(document, fields), data_path
+
+
+def _checked_entries(document: YamlDocument, fields: frozenset[str] | None) -> list[dict]:
+    """The data file's entries, each a mapping of text (Markdown) a template shows."""
+    if not isinstance(document.data, list):
+        raise BookError(document.path, document.line_of(),
+                        "the data file should be a list of entries, each starting with '- '")
+    if not document.data:
+        raise BookError(document.path, document.line_of(), "the data file has no entries",
+                        "add entries, each starting with '- ', or remove 'data:' from the chapter")
+    errors = []
+    for entry, line in document.items():
+        problems = _entry_problems(entry, fields)
+        errors.extend(BookError(document.path, line, *problem) for problem in problems)
+    raise_all(errors)
+    return document.data
+
+
+def _entry_problems(entry, fields: frozenset[str] | None) -> list[tuple[str, str]]:
+    """(message, hint) of each problem of one entry of a data file."""
+    if not isinstance(entry, dict):
+        return [(f"this entry is {describe(entry)}, not a group of 'key: value' lines",
+                 "start each entry with '- ' and its first key, as in '- question: …'")]
+    problems = []
+    for key, value in entry.items():
+        if not isinstance(key, str) or (fields is not None and key not in fields):
+            problems.append(unknown_key(key, sorted(fields or ())))
+        elif problem := text_problem(key, value) or _nesting_problem(value):
+            problems.append(problem)
+    return problems
+
+
+def _template_fields(template: Path) -> frozenset[str] | None:
+    """The keys a template shows of each entry of its data ({{ row.summary }}), when it names them.
+
+    None when it reads the entries some other way, or cannot be read: its own problems are
+    reported when it is rendered.
+    """
+    try:
+        tree = jinja2.Environment().parse(template.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, jinja2.TemplateError):
+        return None
+    fields: set[str] = set()
+    for loop in tree.find_all(jinja2.nodes.For):
+        if not (isinstance(loop.iter, jinja2.nodes.Name) and loop.iter.name == "data"
+                and isinstance(loop.target, jinja2.nodes.Name)):
+            continue
+        entry = loop.target.name
+        uses = [node for node in loop.find_all(jinja2.nodes.Name) if node.name == entry]
+        read = [node for node in loop.find_all(jinja2.nodes.Getattr) if _names(node.node, entry)]
+        calls = loop.find_all(jinja2.nodes.Call)
+        called = any(_names(call.node, entry, attribute=True) for call in calls)
+        if len(read) != len(uses) - 1 or called:  # uses: the loop's own target, then each read
+            return None  # {{ row }}, row[key] or row.items(): which keys it shows is not written
+        fields.update(node.attr for node in read)
+    return frozenset(fields) or None
+
+
+def _names(node, name: str, attribute: bool = False) -> bool:
+    """Whether node is the variable name (or, with attribute, one of its attributes)."""
+    if attribute:
+        return isinstance(node, jinja2.nodes.Getattr) and _names(node.node, name)
+    return isinstance(node, jinja2.nodes.Name) and node.name == name
+
+
+# --- Markdown nested without end -------------------------------------------------------------
+
+#: Indentation and list or quote markers before a line's text. Python-Markdown recurses once
+#: per level of a list inside a list; a few hundred levels exhaust Python's stack.
+BLOCK_PREFIX = re.compile(r"^(?:[ >]|[-*+](?= )|\d{1,9}[.)](?= ))*")
+MAX_BLOCK_PREFIX = 200  # characters: fifty levels of lists, far more than any book needs
+
+
+def _nesting_problem(text: str) -> tuple[str, str] | None:
+    """(message, hint) when a line of the Markdown text is nested too deeply to convert."""
+    for line in text.split("\n"):
+        if len(BLOCK_PREFIX.match(line.expandtabs(4))[0]) > MAX_BLOCK_PREFIX:
+            return ("the lists or quotes here are nested too deeply, or a line is indented too far "
+                    f"(more than {MAX_BLOCK_PREFIX} characters before its text)",
+                    "remove the extra indentation, or the lists inside lists")
+    return None
+
+
+def _check_markdown_nesting(body: str, body_line: int, path: Path, root: Path) -> None:
+    """A chapter's lists and quotes nest no deeper than Python-Markdown can follow."""
+    for number, line in enumerate(body.split("\n"), start=body_line):
+        problem = _nesting_problem(line)
+        if problem:
+            raise BookError(path, number, *problem)
 
 
 def _slug(path: Path) -> str:
@@ -376,58 +545,54 @@ def _numbered(chapters: list[ChapterSource]) -> tuple[ChapterSource, ...]:
 # --- shared checks ---------------------------------------------------------------------------
 
 def _checked_mapping(doc: YamlDocument, schema: dict, errors: list[BookError], what: str) -> dict | None:
-    """The mapping's values after checking keys and types against the schema."""
+    """The mapping's values after checking keys and types against the schema.
+
+    An optional key left empty ('subtitle:') counts as absent.
+    """
     if not isinstance(doc.data, dict):
         errors.append(doc.error(None, f"{what} should be a list of 'key: value' lines"))
         return None
     for key in doc.data:
         if key not in schema:
-            errors.append(doc.error(key, f"unknown key '{key}'", did_you_mean(str(key), schema) or
-                                    f"the keys are: {', '.join(schema)}"))
+            errors.append(doc.error(key, *unknown_key(key, schema)))
     for key, (kind, required) in schema.items():
-        if key not in doc.data:
-            if required:
-                errors.append(doc.error(None, f"the key '{key}' is missing", f"add a line '{key}: ...'"))
-            continue
-        value = doc.data[key]
-        if kind is datetime.date and isinstance(value, str):
-            value = _parse_date(value)
-            doc.data[key] = value
-        if not isinstance(value, kind) or (kind is str and not value.strip()):
-            errors.append(doc.error(key, _type_message(key, kind, value), _type_hint(key, kind, value)))
+        if doc.data.get(key) is None and not required:
+            doc.data.pop(key, None)
+        elif key not in doc.data:
+            errors.append(doc.error(None, f"the key '{key}' is missing",
+                                    f"add a line '{key}: ...'"))
+        else:
+            doc.data[key] = value = _as_kind(kind, doc.data[key])
+            if problem := _type_problem(key, kind, value):
+                errors.append(doc.error(key, *problem))
     return doc.data
 
 
-def _parse_date(text: str):
-    try:
-        return datetime.date.fromisoformat(text.strip())
-    except ValueError:
-        return text
+def _as_kind(kind, value):
+    """A date written in quotes, or with a time of day, as the date it names."""
+    if kind is datetime.date and isinstance(value, datetime.datetime):
+        return value.date()
+    if kind is datetime.date and isinstance(value, str) and ISO_DATE.match(value.strip()):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            return value  # not on the calendar: reported by _type_problem
+    return value
 
 
-def _type_message(key, kind, value) -> str:
-    if kind is str and isinstance(value, str):
-        return f"'{key}' is empty"
-    return f"'{key}' should be {TYPE_NAMES[kind]}, not {_describe(value)}"
+def _type_problem(key: str, kind, value) -> tuple[str, str] | None:
+    if kind is str:
+        return text_problem(key, value)
+    if isinstance(value, kind):
+        return None
+    if kind is datetime.date and isinstance(value, str) and ISO_DATE.match(value.strip()):
+        return f"'{shown(value)}' is not a date on the calendar", CALENDAR_HINT
+    return f"'{key}' should be {TYPE_NAMES[kind]}, not {describe(value)}", _type_hint(key, kind)
 
 
-def _type_hint(key, kind, value) -> str | None:
-    if kind is str and isinstance(value, bool):
-        return f"YAML reads yes/no/on/off/true/false as a yes-or-no value: put the text in quotes, e.g. {key}: \"{'no' if value is False else 'yes'}\""
-    if kind is str and value is not None:
-        return f"put the text in quotes, e.g. {key}: \"{value}\""
+def _type_hint(key: str, kind) -> str:
     if kind is datetime.date:
         return f"write the date as year-month-day, e.g. {key}: 2026-09-01"
     if kind is bool:
         return f"write {key}: true or {key}: false"
-    return None
-
-
-def _describe(value) -> str:
-    if isinstance(value, bool):
-        return f"the yes-or-no value {str(value).lower()}"
-    if value is None:
-        return "nothing"
-    if isinstance(value, (list, dict)):
-        return "a list" if isinstance(value, list) else "a group of keys"
-    return f"'{value}'"
+    return f"write one '  - …' a line below '{key}:', or {key}: [one, other]"

@@ -22,6 +22,8 @@ PRODUCTS = {
     "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
     "web": "the web edition: build/book.html, one self-contained page for screens and phones",
 }
+#: Set to 1 in the environment (or pass --public-path) to build by WeasyPrint's documented API only.
+PUBLIC_PATH_VARIABLE = "BOOKPRESS_PUBLIC_PATH"
 BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "
                         "and staple twice on the fold")
 
@@ -39,6 +41,7 @@ class Options:
     timeout: int = 600  # seconds one product's layout may take
     pdf_variant: str | None = "pdf/ua-1"  # tagged and accessible; pdf/a-3u for archives
     jobs: int | None = None  # processes laying out a product's chapters; None: one per core
+    public_path: bool = False  # build with WeasyPrint's documented API only (join.py), slower
 
 
 @dataclass(frozen=True)

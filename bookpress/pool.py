@@ -118,7 +118,7 @@ class LayoutPool:
             if kind == "laid out":
                 worker.pending.pages, worker.pending.folios, worker.pending.step, worker.pending.moved = value
             elif kind == "written":
-                from .join import with_font_files
+                from .engine import with_font_files
                 pending, worker.pending = worker.pending, None
                 pending.written(with_font_files(value))
             elif kind == "log":
@@ -161,12 +161,12 @@ class _Forward(logging.Handler):
 
 def _serve(connection, book, edition) -> None:
     """A worker: lay out each part it is sent, say how it came out, then write it."""
-    from .join import without_font_files
+    from .engine import FastPath, without_font_files
     from .typeset import Typesetter, _folios
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     LOGGER.handlers = [_Forward(connection)]
     LOGGER.propagate = False
-    typesetter = Typesetter(book, edition)
+    typesetter = Typesetter(book, edition, FastPath())
     sent: set[str] = set()  # the font files the build already has from this worker
     while (task := connection.recv()) is not None:
         chapter, first_folio, html, start = task
@@ -175,7 +175,7 @@ def _serve(connection, book, edition) -> None:
                 document, step, moved = typesetter.render(html, first_folio), None, None
             else:
                 document, step, moved = typesetter.render_chapter(chapter, first_folio, html, start)
-            folios = _folios(document, first_folio or 1)
+            folios = _folios(document, first_folio or 1, typesetter.path)
             connection.send(("laid out", (len(document.pages), folios, step, moved)))
             part = typesetter.write(document)
             del document  # its pages, before the next chapter's

@@ -36,6 +36,9 @@ def make_products(root: Path, options: Options, names, on_done=None) -> list[Out
     """Build the named products; independent ones in parallel processes when there are several."""
     with warnings_checked(options.strict):
         book = load_book(root)  # every source checked once, before any layout
+    from .join import PublicPath, choose_path
+    if isinstance(choose_path(options.public_path), PublicPath):  # said once, here
+        options = dataclasses.replace(options, public_path=True)
     jobs = _jobs(names)
     if len(jobs) == 1:
         outputs = _run_job(jobs[0], root, options, book)
@@ -114,7 +117,7 @@ def _reading_edition(book: Book, options: Options, job) -> list[Made]:
         path = options.output or _build_dir(book, options) / "book.pdf"
         outputs.append(Made("book", path, pdf, typeset_book.pages))
     if "handouts" in job:
-        outputs += _handouts(book, edition, typeset_book, _build_dir(book, options) / "handouts")
+        outputs += _handouts(book, options, edition, typeset_book, _build_dir(book, options) / "handouts")
     return outputs
 
 
@@ -158,14 +161,15 @@ MAKERS = {"booklet": _booklet, "teacher": _teacher, "large-print": _large_print,
 
 # --- handouts ----------------------------------------------------------------------------------
 
-def _handouts(book: Book, edition: Edition, typeset_book, folder: Path) -> list[Made]:
+def _handouts(book: Book, options: Options, edition: Edition, typeset_book, folder: Path) -> list[Made]:
     """One handout per numbered chapter, and a revision sheet of the chapters drawn from data.
 
     Each is joined from the reading edition's own written parts, so it keeps their tags,
     their bookmarks and their page numbers.
     """
     from .build import fixed_clock
-    from .join import join
+    from .join import choose_path
+    path = choose_path(options.public_path)
     parts = dict(zip((chapter.slug for chapter in book.chapters), typeset_book.parts))
     outputs = []
     for number, title, slug, chosen in handout_plan(book, parts):
@@ -174,8 +178,8 @@ def _handouts(book: Book, edition: Edition, typeset_book, folder: Path) -> list[
             labels.append((start, "D", part.first_folio))
             start += len(part.written.pages)
         with fixed_clock(book):
-            pdf = join([part.written for part in chosen], typeset_book.front, edition.pdf_variant, labels,
-                       title=f"Handout {number} \u2014 {title} \u00b7 {book.info.title}")
+            pdf = path.join([part.written for part in chosen], typeset_book.front, edition.pdf_variant,
+                            labels, title=f"Handout {number} \u2014 {title} \u00b7 {book.info.title}")
         outputs.append(Made("handouts", folder / f"{number:02d}-{slug}.pdf", pdf, start))
     return outputs
 
@@ -195,10 +199,14 @@ def handout_plan(book: Book, parts: dict):
 
 def _typeset(book: Book, options: Options, edition: Edition):
     """typeset_edition, reusing the parts of earlier builds kept in build/cache/ (a folder per edition)."""
+    from .join import choose_path
     from .stamp import layout_digest
+    path = choose_path(options.public_path)
     folder = _build_dir(book, options) / "cache" / hashlib.sha256(repr(edition).encode()).hexdigest()[:16]
-    cache = PartCache(folder, layout_digest(book.root, repr(edition)))
-    result = typeset_edition(book, edition, cache, workers=options.jobs or usable_cores())
+    cache = PartCache(folder, layout_digest(book.root, repr(edition))) if path.parallel else None
+    result = typeset_edition(book, edition, path, cache, workers=options.jobs or usable_cores())
+    if cache is None:
+        return result
     cache.prune(keep=len(cache.used))  # room for as many again: undoing an edit finds its parts
     return result
 

@@ -6,6 +6,7 @@ Jinja are loaded.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -16,8 +17,14 @@ INPUT_FOLDERS = ("chapters", "layout", "assets")
 PIPELINE = Path(__file__).resolve().parent
 
 
-DEPENDENCIES = ("weasyprint", "pydyf", "fonttools", "markdown", "jinja2", "pypdf", "PyYAML", "nh3",
+#: Every Python package whose release can change a byte of the output.
+DEPENDENCIES = ("weasyprint", "pydyf", "fonttools", "markdown", "jinja2", "MarkupSafe", "pypdf", "PyYAML",
+                "nh3", "Pillow", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "brotli", "zopfli",
                 "font-source-serif-pro", "font-source-sans-pro")
+#: The system libraries WeasyPrint lays text out with: (library, function giving its version).
+SYSTEM_LIBRARIES = (("pango-1.0", "libpango-1.0.so.0", "pango_version_string"),
+                    ("harfbuzz", "libharfbuzz.so.0", "hb_version_string"),
+                    ("fontconfig", "libfontconfig.so.1", "FcGetVersion"))
 #: What shapes a part's pages besides its own HTML (the chapters come in through that HTML).
 LAYOUT_FOLDERS = ("layout", "assets")
 
@@ -40,6 +47,7 @@ def _digest(root: Path, folders, request) -> str:
             versions[name] = version(name)
         except PackageNotFoundError:
             versions[name] = None
+    versions.update(system_library_versions())
     digest = hashlib.sha256(json.dumps([request, versions], sort_keys=True, default=str).encode())
     for folder in [root / name for name in folders] + [PIPELINE]:
         for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
@@ -74,3 +82,35 @@ def record(build_dir: Path, digest: str, outputs: list[Path]) -> None:
     temporary = build_dir / (STAMP + ".tmp")
     temporary.write_text(json.dumps(data, indent=1))
     os.replace(temporary, build_dir / STAMP)
+
+
+@functools.cache
+def system_library_versions() -> dict[str, str | None]:
+    """The versions of Pango, HarfBuzz and fontconfig, asked of the libraries themselves.
+
+    Read through ctypes rather than WeasyPrint, which a no-op rebuild must not import.
+    """
+    import ctypes
+    import ctypes.util
+    versions: dict[str, str | None] = {}
+    for name, soname, function in SYSTEM_LIBRARIES:
+        library = _loads(soname)
+        if library is None and (found := ctypes.util.find_library(name)):
+            library = _loads(found)
+        call = getattr(library, function, None) if library is not None else None
+        if call is None:
+            versions[name] = None
+        elif function == "FcGetVersion":  # an int: 21400 is 2.14.0
+            versions[name] = str(call())
+        else:
+            call.restype = ctypes.c_char_p
+            versions[name] = call().decode()
+    return versions
+
+
+def _loads(name: str):
+    import ctypes
+    try:
+        return ctypes.CDLL(name)
+    except OSError:  # not this system's name for it (macOS, Windows): find_library looks
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from dataclasses import dataclass
 
@@ -14,7 +15,6 @@ from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
-from .join import WrittenPart, write_part
 from .pool import LayoutPool, Pending, can_fork
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
 from .render import INDEX_ID, render_back_cover, render_blank_page, render_front_matter, render_index
@@ -45,7 +45,8 @@ class LaidOutPart:
         return self.first_folio + self.pending.pages - 1
 
     @property
-    def written(self) -> WrittenPart:
+    def written(self):
+        """The part as the path keeps it: written (fast path) or laid out (public path)."""
         return self.pending.part()
 
 
@@ -53,8 +54,8 @@ class LaidOutPart:
 class TypesetBook:
     """The laid-out book: its runs of written pages in order, ready to be joined into one PDF."""
 
-    runs: tuple[WrittenPart, ...]  # front matter, chapters, blank pages, index…; a blank comes more than once
-    front: WrittenPart  # the front matter, whose document entries (title, language) the book's PDF takes
+    runs: tuple  # each part as kept: front matter, chapters, blank pages, index…; a blank comes more than once
+    front: object  # the front matter, whose document entries (title, language) the book's PDF takes
     front_matter_pages: int
     parts: tuple[LaidOutPart, ...]
     contents: tuple[ContentsEntry, ...]
@@ -68,9 +69,11 @@ class TypesetBook:
 class Typesetter:
     """Lays out documents with the book's stylesheets, fonts and fetcher."""
 
-    def __init__(self, book: Book, edition: Edition, cache: PartCache | None = None, pool: LayoutPool | None = None):
+    def __init__(self, book: Book, edition: Edition, path, cache: PartCache | None = None,
+                 pool: LayoutPool | None = None):
         self.book = book
-        self.cache = cache or PartCache(None, "")
+        self.path = path  # the fast path (engine.py) or the public one (join.py)
+        self.cache = cache if cache is not None and path.parallel else PartCache(None, "")
         self.pool = pool  # where chapters are laid out, if not here
         self.fetcher = BookFetcher(book.root)
         self.font_config = FontConfiguration()
@@ -83,19 +86,22 @@ class Typesetter:
         self.settled: dict = {}  # chapter path -> the step of the ladder its notes last fitted at
         self.variant = edition.pdf_variant
 
-    def write(self, document) -> WrittenPart:
-        return write_part(document, self.variant)
+    def write(self, document):
+        return self.path.write(document, self.variant)
 
     def _stylesheet(self, name: str):
-        return CSS(filename=str(self.book.layout_dir / name), url_fetcher=self.fetcher, font_config=self.font_config)
+        path = self.book.layout_dir / name
+        with engine_warnings(path, CSS_HINT.format(name=name)):
+            return CSS(filename=str(path), url_fetcher=self.fetcher, font_config=self.font_config)
 
     def render(self, html: str, first_folio: int | None = None, extra=(), source=None):
         """Lay out one document; relative URLs in it start from chapters/, as in the sources."""
         first = [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")] if first_folio else []
         base_url = (self.book.root / "chapters").as_uri() + "/"
         document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
-        laid_out = document.render(stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config)
-        self._refuse_fetches(source)
+        with engine_warnings(source.path if source is not None else self.book.layout_dir):
+            laid_out = document.render(stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config)
+            self._refuse_fetches(source)  # a refused file is an error (and not also a warning)
         return laid_out
 
     def _refuse_fetches(self, source) -> None:
@@ -150,7 +156,8 @@ class Typesetter:
 
     def _done(self, document, step=None, moved=None, *, first_folio: int) -> Pending:
         """A document laid out here: where its elements landed, then written (its pages let go)."""
-        return Pending.done(len(document.pages), _folios(document, first_folio), self.write(document), step, moved)
+        folios = _folios(document, first_folio, self.path)
+        return Pending.done(len(document.pages), folios, self.write(document), step, moved)
 
     def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str, start: int = 0):
         """Lay out a chapter so that every footnote stands on the page of its call.
@@ -176,14 +183,55 @@ class Typesetter:
         return document, step, len(misplaced.moved)
 
 
-def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str,
+CSS_HINT = "correct it in layout/{name}: WeasyPrint leaves out what it cannot read"
+
+
+class _Relay(logging.Handler):
+    """WeasyPrint's warnings while a stylesheet is read or a document laid out."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+#: 'Ignored `colr: red` at 12:3, unknown property.': the line, in the stylesheet WeasyPrint read.
+ENGINE_PLACE = re.compile(r"\bat (\d+):(\d+)\b")
+
+
+@contextlib.contextmanager
+def engine_warnings(path, hint: str | None = None):
+    """Report WeasyPrint's own warnings as the book's, with the file (and line) they are about.
+
+    WeasyPrint only logs what it ignores (a misspelt property, a value it cannot read), so a
+    mistake in layout/ would otherwise leave the book silently different; through warn(),
+    --strict makes each of them an error. Work that fails reports its error instead.
+    """
+    relay = _Relay()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(relay)
+    try:
+        yield
+    finally:
+        logger.removeHandler(relay)
+    for record in relay.records:
+        message = record.getMessage()
+        place = ENGINE_PLACE.search(message)
+        warn(path, int(place[1]) if place and hint else None, f"WeasyPrint: {message}",
+             hint or "check the chapter's tables, pictures and links near what it names")
+
+
+def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str, path,
             cache: PartCache | None = None, workers: int = 1) -> TypesetBook:
     """Lay out the chapters in order, each on a right-hand page, then the index and the front matter.
 
-    workers: processes that may lay out chapters side by side (one: all here).
+    path: the fast path (engine.py) or the public one (join.py), which keeps no cache and
+    lays everything out here. workers: processes that may lay out chapters side by side.
     """
-    with _pool(book, edition, workers, len(chapters)) as pool:
-        typesetter = Typesetter(book, edition, cache, pool)
+    with _pool(book, edition, workers if path.parallel else 1, len(chapters)) as pool:
+        typesetter = Typesetter(book, edition, path, cache, pool)
         laid_out = lay_out_chapters(typesetter, chapters)
         index = lay_out_index(typesetter, book, laid_out)
         laid_out += (index,) if index else ()
@@ -272,25 +320,13 @@ def occurrences(parts) -> list[Occurrence]:
             for part in parts for mark in part.marks if mark.id in part.folios]
 
 
-def _folios(document, first_folio: int) -> dict:
+def _folios(document, first_folio: int, path) -> dict:
+    """Element id -> folio of the page it landed on (an index mark: where its words stand)."""
     folios = {anchor: first_folio + index for anchor, index in first_pages(document).items()}
     for index, page in enumerate(document.pages[:-1]):
-        for anchor in marks_ending_the_page(page):
+        for anchor in path.marks_ending_the_page(page, FOLLOWING_WORDS_MARK):
             folios[anchor] = first_folio + index + 1
     return folios
-
-
-def marks_ending_the_page(page) -> list[str]:
-    """Index anchors that end the page's last line: the words they mark open the next page."""
-    from weasyprint.formatting_structure.boxes import LineBox, TextBox
-    lines = [box for box in page._page_box.children[0].descendants() if isinstance(box, LineBox)]
-    trailing: list[str] = []
-    for box in lines[-1].descendants() if lines else ():
-        if isinstance(box, TextBox) and box.text.strip():
-            trailing = []
-        elif box.element is not None and box.element.get("class") == FOLLOWING_WORDS_MARK:
-            trailing.append(box.element.get("id"))
-    return trailing
 
 
 def first_pages(document) -> dict:

@@ -15,9 +15,15 @@ from test_errors import fails, write
 REFERENCE = re.compile(r"Figure (\d+), page (\d+)")
 
 
-@pytest.mark.parametrize("edition", ["book", "letter_book"])
-def test_each_reference_names_the_figure_and_the_page_it_stands_on(edition, request):
-    pdf = request.getfixturevalue(edition)
+def test_each_reference_names_the_figure_and_the_page_it_stands_on(book):
+    _each_reference_names_its_figure_and_page(book)
+
+
+def test_each_reference_names_the_figure_and_its_page_in_the_letter_edition(letter_book):
+    _each_reference_names_its_figure_and_page(letter_book)
+
+
+def _each_reference_names_its_figure_and_page(pdf):
     text = squash(" ".join(pdf.body_text(i) for i in range(len(pdf.pages))))
     references = REFERENCE.findall(text)
     figures = [figure for chapter in load_book(ROOT).chapters for figure in chapter.figures]

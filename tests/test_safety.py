@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import os
 import struct
@@ -234,11 +235,20 @@ def test_a_runaway_chapter_in_a_worker_is_stopped_and_no_worker_is_left(broken, 
 
 # --- check, no-op rebuilds, watch ------------------------------------------------------------------
 
-def test_check_on_the_shipped_sources_prints_nothing(capfd):
+def test_check_on_the_shipped_sources_prints_nothing_and_writes_nothing(capfd, tmp_path):
     from conftest import ROOT
-    assert main(["--root", str(ROOT), "--check"]) == 0
+    before = _tree(ROOT / "build")
+    assert main(["--root", str(ROOT), "--check", "--build-dir", str(tmp_path / "build")]) == 0
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+    assert _tree(ROOT / "build") == before and not (tmp_path / "build").exists()
+
+
+def _tree(folder: Path) -> dict:
+    """Every file under folder, its cache too, with its bytes' hash and its modification time."""
+    return {str(path.relative_to(folder)): (hashlib.sha256(path.read_bytes()).hexdigest(),
+                                            path.stat().st_mtime_ns)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def test_check_reports_every_problem_without_building(broken, capsys):
