@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from .cache import PartCache
-from .errors import LOGGER, BookErrors, WarningCollector
+from .errors import LOGGER, BookError, BookErrors, WarningCollector
 from .model import Book, Edition, Options
 from .finish import book_labels
 from .render import render_chapters
@@ -43,12 +43,20 @@ def typeset_edition(book: Book, edition: Edition, path, cache: PartCache | None 
 
 @contextlib.contextmanager
 def warnings_checked(strict: bool):
-    """Under --strict, the warnings of a build stop it before anything is written."""
+    """Under --strict, the warnings of a build stop it before anything is written.
+
+    They are reported with the errors that stop it anyway, if any: each problem once.
+    """
     collector, once = WarningCollector(), _Once()
     LOGGER.addHandler(collector)
     LOGGER.addFilter(once)
     try:
         yield
+    except (BookError, BookErrors) as failure:
+        if strict and collector.errors:
+            found = failure.errors if isinstance(failure, BookErrors) else [failure]
+            raise BookErrors([*found, *collector.errors]) from None
+        raise
     finally:
         LOGGER.removeHandler(collector)
         LOGGER.removeFilter(once)
@@ -57,7 +65,8 @@ def warnings_checked(strict: bool):
 
 
 class _Once(logging.Filter):
-    """Each warning once: the worker processes read the same stylesheets as the build."""
+    """Each warning once: the worker processes read the same stylesheets as the build, and
+    each edition renders the same chapters (products made apart send theirs back to it)."""
 
     def __init__(self):
         super().__init__()

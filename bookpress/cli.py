@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     use_book_fonts()  # before anything imports WeasyPrint
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
     root = arguments.root.resolve()
-    _log_warnings_plainly(root)
+    _log_warnings_plainly(root, shown=not arguments.strict)
     options = Options(paper=arguments.paper, output=arguments.output, build_dir=arguments.build_dir,
                       strict=arguments.strict, bleed=arguments.bleed, crop_marks=arguments.marks,
                       timeout=arguments.timeout, pdf_variant=arguments.pdf_variant, jobs=arguments.jobs,
@@ -156,11 +156,13 @@ class _WarningFormatter(logging.Formatter):
         return "warning: " + (error.format(self.root) if error is not None else record.getMessage())
 
 
-def _log_warnings_plainly(root: Path) -> None:
+def _log_warnings_plainly(root: Path, shown: bool = True) -> None:
+    """Print each warning as it comes; not under --strict, where each is one of the errors."""
     for handler in [h for h in LOGGER.handlers if getattr(h, "bookpress_cli", False)]:
         LOGGER.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.bookpress_cli = True
     handler.setFormatter(_WarningFormatter(root))
+    handler.addFilter(lambda record: shown)
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.WARNING)

@@ -6,13 +6,22 @@ import html
 import re
 import unicodedata
 import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from markdown import Extension
-from markdown.blockprocessors import BlockProcessor
+from markdown.blockprocessors import BlockProcessor, BlockQuoteProcessor
+from markdown.extensions.md_in_html import (HtmlBlockPreprocessor, HTMLExtractorExtra,
+                                           MarkdownInHtmlExtension)
 from markdown.extensions.footnotes import NBSP_PLACEHOLDER
 from markdown.extensions.toc import render_inner_html, strip_tags
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE, AtomicString
+from markdown.util import nearing_recursion_limit
+from pygments.formatters.html import HtmlFormatter
+from pygments.token import Token
 
 from .figures import CROSS_REFERENCE
 from .index import IndexTerm, parse_mark
@@ -380,3 +389,392 @@ class CrossReferenceInlineProcessor(InlineProcessor):
 class CrossReferenceExtension(Extension):
     def extendMarkdown(self, md):
         md.inlinePatterns.register(CrossReferenceInlineProcessor(CROSS_REFERENCE.pattern), "cross_reference", 186)
+
+
+# --- Links: to other chapters, to places in the book, to the web -------------------------------
+
+#: Links a reader can follow from the page: kept, and printed so that they can be typed.
+WEB_SCHEMES = ("http", "https", "mailto")
+#: The class of a link to a place in the book: print adds the page it leads to.
+PAGE_LINK = "page-link"
+#: The placeholder href of a link to another chapter until every chapter's ids are known.
+#: Slugs hold no '_', so it is never a heading's id.
+CHAPTER_LINK = "link_{}"
+#: Links the book makes itself, and leaves as they are.
+OWN_LINKS = {"xref", "note-call", "footnote-ref", "footnote-backref", "url"}
+#: What sites written in Markdown call another page: other.md, other.html, other/, ../other/.
+PAGE_SUFFIXES = (".md", ".markdown", ".html", ".htm")
+FOLDER_PAGES = ("index.html", "index.md")
+#: A printed URL may break after a run of these ('://', '/', '?' …), but not after a '.',
+#: which would read as the end of a sentence.
+URL_BREAK_AFTER = re.compile(r"[/:?&=#_~+]+(?=.)")
+#: A break without a hyphen: WeasyPrint draws <wbr> as this character too.
+ZERO_WIDTH_SPACE = "\u200b"
+#: Glued after the address's own hyphens, where a line would otherwise break: a hyphen at
+#: the end of a line reads as one added, and the reader would leave it out.
+WORD_JOINER = "\u2060"
+
+
+@dataclass(frozen=True)
+class ChapterLink:
+    """A link to a chapter, or to a section of one, until every chapter's ids are known."""
+
+    source: Path | None  # the chapter the link stands in
+    href: str  # as written
+    target: Path  # the chapter it leads to
+    fragment: str  # the section named after '#', or ''
+
+
+class BookLinks:
+    """The chapters a link may lead to, and where the links of the chapters led.
+
+    A chapter's ids are given out as it is rendered, so a link to a later chapter is
+    written with a placeholder that render.resolve_links replaces once all are rendered.
+    web_links: how print shows a web address ('footnote', 'after', 'none'); None for
+    screens, where a link is only a link.
+    """
+
+    def __init__(self, chapters=(), web_links: str | None = "footnote"):
+        self.names: dict[str, Path] = {}
+        for chapter in chapters:  # a site names a page by its file name, with or without number
+            self.names.setdefault(chapter.path.stem, chapter.path)
+            self.names.setdefault(chapter.slug, chapter.path)
+        self.web_links = web_links
+        self.source: Path | None = None
+        self.to_chapters: dict[str, ChapterLink] = {}  # placeholder -> the link
+        self.outside: list[tuple[Path | None, str]] = []  # (chapter, href) of links dropped
+
+    def start_document(self, path: Path) -> None:
+        """Begin a chapter: the links found from now on stand in it."""
+        self.source = path
+
+    def chapter_named(self, path: str) -> Path | None:
+        """The chapter a relative link names (other.md, ../other/, other.html), if any."""
+        if path.startswith("/"):
+            return None  # the root of a web site, not the book
+        parts = [part for part in path.split("/") if part not in ("", ".", "..")]
+        if len(parts) == 2 and parts[1] in FOLDER_PAGES:
+            parts.pop()
+        if len(parts) != 1:
+            return None
+        name = parts[0]
+        for suffix in PAGE_SUFFIXES:
+            name = name.removesuffix(suffix)
+        return self.names.get(name)
+
+
+def decoded_href(href: str) -> str:
+    """The address as written: Python-Markdown hides an e-mail link's letters as entities.
+
+    Only those: '&not=1' in another address is not the entity '¬'.
+    """
+    if AMP_SUBSTITUTE not in href:
+        return href
+    return html.unescape(href.replace(AMP_SUBSTITUTE, "&"))
+
+
+def printed_url(address: str) -> str:
+    """The address with a break allowed after each run of slashes and other punctuation, but
+    not after 'https://', which stays with the site's name; and none after a hyphen."""
+    scheme, rest = re.match(r"((?:[a-z][a-z0-9+.-]*://)?)(.*)", address, re.DOTALL).groups()
+    rest = URL_BREAK_AFTER.sub(lambda match: match[0] + ZERO_WIDTH_SPACE, rest)
+    # Pango would break after the '//' of its own accord.
+    return scheme + WORD_JOINER * bool(scheme) + rest.replace("-", "-" + WORD_JOINER)
+
+
+def same_address(text: str, address: str) -> bool:
+    """Whether a link's text is its address (example.org/a for https://example.org/a/)."""
+    def bare(value):
+        value = re.sub(r"^(?:[a-z][a-z0-9+.-]*:(?://)?)", "", value.strip().lower())
+        return value.removeprefix("www.").rstrip("/")
+    return bare(text) == bare(address)
+
+
+class LinkTreeprocessor(Treeprocessor):
+    """Makes every link of a chapter one a book can keep.
+
+    A link to another chapter (other.md#section, ../other/, other.html) leads to that
+    chapter's heading, and one to a heading (#id) stays; print adds the page of each. A web
+    address is printed as the book says (a footnote, after the text, or not at all), so a
+    reader of paper can type it. Any other link would lead to a file on the machine that
+    built the book: it becomes plain text, and render warns of it.
+    """
+
+    def __init__(self, md, registry: IdRegistry, links: BookLinks):
+        super().__init__(md)
+        self.registry = registry
+        self.links = links
+
+    def run(self, root):
+        for parent, link, place in list(_links_in(root)):
+            self._make(parent, link, decoded_href(link.get("href")), place)
+
+    def _make(self, parent, link, href: str, place: str) -> None:
+        address = urlsplit(href)
+        relative = not address.scheme and not address.netloc
+        if address.scheme in WEB_SCHEMES and (address.netloc or address.scheme == "mailto"):
+            if self.links.web_links is not None:
+                link.set("href", href)
+                self._print_address(parent, link, href, place)
+        elif href.startswith("#"):
+            if len(href) > 1:
+                _lead_to_page(link, href)
+        elif relative and (target := self.links.chapter_named(address.path)):
+            key = CHAPTER_LINK.format(len(self.links.to_chapters) + 1)
+            self.links.to_chapters[key] = ChapterLink(self.links.source, href, target,
+                                                      address.fragment)
+            _lead_to_page(link, "#" + key)
+        else:
+            self.links.outside.append((self.links.source, href))
+            link.tag = "span"  # its text stays, as plain text
+            link.attrib.clear()
+
+    def _print_address(self, parent, link, href: str, place: str) -> None:
+        shown = href.removeprefix("mailto:")
+        if same_address(decoded_href("".join(link.itertext())), shown):
+            for child in list(link):
+                link.remove(child)
+            link.text = AtomicString(printed_url(decoded_href(link.text or "") or shown))
+            _add_class(link, "url")
+            return  # the text is the address: printed once
+        form = self.links.web_links
+        if form == "none" or place == "heading":
+            return  # a note in a heading would stand in the contents and the bookmarks
+        if form == "after" or place == "note":  # a note cannot hold a note
+            printed = etree.Element("span", {"class": "link-after"})
+            printed.text = " ("
+            _url_element(printed, href, shown).tail = ")"
+        else:
+            note_id = self.registry.next_note_id()
+            printed = etree.Element("span", {"class": "footnote link-note", "id": note_id})
+            _url_element(printed, href, shown)
+        _insert_after(parent, link, printed)
+        if form == "footnote" and place != "note":
+            _insert_after(parent, link, etree.Element("a", {"class": "note-call",
+                                                            "id": note_call_id(printed.get("id"))}))
+
+
+def _links_in(element, place: str = ""):
+    """(parent, link, place) of each link written in the text; place: '', 'note' or 'heading'."""
+    for child in element:
+        classes = set(child.get("class", "").split())
+        if child.tag == "a" and child.get("href") and not classes & OWN_LINKS:
+            yield element, child, place
+        inner = "heading" if child.tag in HEADING_TAGS else place
+        yield from _links_in(child, "note" if "footnote" in classes else inner)
+
+
+def _lead_to_page(link, href: str) -> None:
+    """Make link one to a place in the book; its class first, as render and typeset read it."""
+    others = {name: value for name, value in link.attrib.items() if name not in ("class", "href")}
+    classes = " ".join([PAGE_LINK, *link.get("class", "").split()])
+    link.attrib.clear()
+    link.set("class", classes)
+    link.set("href", href)
+    for name, value in others.items():
+        link.set(name, value)
+
+
+def _add_class(element, name: str) -> None:
+    element.set("class", " ".join([*element.get("class", "").split(), name]))
+
+
+def _url_element(parent, href: str, shown: str):
+    url = etree.SubElement(parent, "a", {"class": "url", "href": href})
+    url.text = AtomicString(printed_url(shown))  # smart quotes and dashes stay out of it
+    return url
+
+
+def _insert_after(parent, element, new) -> None:
+    new.tail, element.tail = element.tail, None
+    parent.insert(list(parent).index(element) + 1, new)
+
+
+class LinkExtension(Extension):
+    def __init__(self, registry: IdRegistry, links: BookLinks, **kwargs):
+        self.registry = registry
+        self.links = links
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        # After footnotes are moved to their calls (14), so that a link in a note is known
+        # as one; before the index terms (7), which skip links, and smarty (6).
+        processor = LinkTreeprocessor(md, self.registry, self.links)
+        md.treeprocessors.register(processor, "book_links", 13)
+
+
+# --- Code: each line of a block on its own ---------------------------------------------------
+
+#: The spaces that open a line of code, as a token of their own.
+CODE_INDENT = Token.Text.Whitespace.Indent
+#: Tokens printed as plain text, which need no element of their own: names, punctuation,
+#: operators and white space make most of the tokens of a program, and each element more
+#: is a box more to lay out and a tag more in the PDF.
+PLAIN_TOKENS = frozenset({Token.Text, Token.Text.Whitespace, Token.Name, Token.Punctuation,
+                          Token.Operator})
+
+
+class CodeLineFormatter(HtmlFormatter):
+    """Pygments' HTML, with each line of the source in a ``<span class="line">`` of its own.
+
+    codehilite (which fenced_code calls too) highlights every code block with it. A line
+    holds the spaces that indent it (``<span class="indent">``) and its text (``<span
+    class="text">``): a text too long for the page wraps within its span, which the
+    stylesheets indent and mark as continued, and each line is kept whole on one page.
+    Pygments closes and reopens a token's span at each line end, so every line holds whole
+    elements.
+    """
+
+    def __init__(self, lang_str: str = "", **options):
+        super().__init__(**options)
+        self.lang_str = lang_str  # "language-python", given by codehilite; the class of <code>
+
+    def format_unencoded(self, tokensource, outfile):
+        plain = ((Token.Text if kind in PLAIN_TOKENS else kind, text) for kind, text in tokensource)
+        super().format_unencoded(_indents_apart(plain), outfile)
+
+    def wrap(self, source):
+        opening = f'<span class="{self._get_css_classes(CODE_INDENT)}">'
+        lines = ((kind, _code_line(text, opening) if kind == 1 else text) for kind, text in source)
+        return super().wrap(lines)
+
+    def _wrap_code(self, inner):
+        yield 0, f'<code class="{self.lang_str}">' if self.lang_str else "<code>"
+        yield from inner
+        yield 0, "</code>"
+
+
+def _indents_apart(tokens):
+    """The tokens, with the spaces that open each line made a CODE_INDENT token."""
+    line_start = True
+    for kind, value in tokens:
+        for piece in re.split(r"(?<=\n)", value):  # the token's part on each line
+            if line_start and piece.startswith(" "):
+                text = piece.lstrip(" ")
+                yield CODE_INDENT, piece[:len(piece) - len(text)]
+                piece = text
+            if piece:
+                yield kind, piece
+                line_start = piece.endswith("\n")
+
+
+def _code_line(html: str, indent_opening: str) -> str:
+    """One formatted line (with its newline) as a line span: its indent, then its text.
+
+    The newline stays inside: an empty line keeps its height, and text copied from a
+    screen keeps its lines.
+    """
+    indent = ""
+    if html.startswith(indent_opening):
+        end = html.index("</span>")
+        indent = f'<span class="indent">{html[len(indent_opening):end]}</span>'
+        html = html[end + len("</span>"):]
+    return f'<span class="line">{indent}<span class="text">{html}</span></span>'
+
+
+#: A code span with a run of this many characters without a space (a path, a long name).
+LONG_CODE_RUN = re.compile(r"\S{20,}")
+
+
+class LongCodeTreeprocessor(Treeprocessor):
+    """Marks each code span that holds a long run without a space with the class "long".
+
+    Print lets such a span break anywhere (book.css), so that it neither runs off the page
+    nor, moved whole to the next line, leaves the line before it gaping. Code blocks are
+    kept aside by then (fenced_code and codehilite store them as raw HTML).
+    """
+
+    def run(self, root):
+        for code in root.iter("code"):
+            if LONG_CODE_RUN.search(code.text or ""):
+                code.set("class", " ".join([*code.get("class", "").split(), "long"]))
+
+
+class CodeExtension(Extension):
+    def extendMarkdown(self, md):
+        # After the inline patterns (20), which make the code spans.
+        md.treeprocessors.register(LongCodeTreeprocessor(md), "long_code", 5)
+
+
+# --- HTML boxes: <aside>, <details>, <figure> -------------------------------------------------
+
+#: Elements of raw HTML that are the book's boxes and figures (layout/book.css, "HTML boxes"),
+#: and how their content is read when they do not say (markdown="…"): as Markdown blocks, or
+#: (a summary, a caption) as one line of Markdown.
+MARKDOWN_BOXES = {"aside": "1", "details": "1", "figure": "1",
+                  "summary": "span", "figcaption": "span"}
+
+
+class _BoxHtmlExtractor(HTMLExtractorExtra):
+    """md_in_html's reader of raw HTML, for which a box holds Markdown unless it says otherwise.
+
+    Pages brought in from course websites and GitHub write Markdown in <details> and
+    <aside> without markdown="1", and would print it as typed, asterisks and all.
+    """
+
+    def get_state(self, tag, attrs):
+        if tag in MARKDOWN_BOXES and "markdown" not in attrs:
+            attrs = {**attrs, "markdown": MARKDOWN_BOXES[tag]}
+        return super().get_state(tag, attrs)
+
+
+class _BoxHtmlPreprocessor(HtmlBlockPreprocessor):
+    """md_in_html's preprocessor, reading with _BoxHtmlExtractor."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        parser = _BoxHtmlExtractor(self.md)
+        parser.feed("\n".join(lines))
+        parser.close()
+        return "".join(parser.cleandoc).split("\n")
+
+
+class HtmlBoxExtension(Extension):
+    """Markdown inside the book's HTML boxes, with or without markdown="1" (md_in_html)."""
+
+    def extendMarkdown(self, md):
+        if "markdown_block" not in md.parser.blockprocessors:
+            MarkdownInHtmlExtension().extendMarkdown(md)
+        # In place of md_in_html's own reader: the same name and priority.
+        md.preprocessors.register(_BoxHtmlPreprocessor(md), "html_block", 20)
+
+
+# --- GitHub-style alerts: > [!NOTE] ------------------------------------------------------------
+
+#: Each kind of alert and the label that heads its box.
+ALERT_LABELS = {"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning",
+                "caution": "Caution"}
+ALERT_START = re.compile(r"^[ ]{0,3}>[ ]?\[!(?P<kind>[A-Za-z]+)\][ \t]*(?:\n|$)")
+ALERT_HEADING = "alert-heading"  # the class of the paragraph that carries the label
+
+
+class AlertBlockProcessor(BlockQuoteProcessor):
+    """A quotation whose first line is [!NOTE] (or TIP, IMPORTANT, WARNING, CAUTION) becomes
+    ``<div class="alert alert-note">``, headed by its label, as GitHub shows it.
+
+    A processor of blocks, not of the finished tree: Python-Markdown joins a quotation to
+    the one before it when only a blank line parts them, and an alert would swallow the
+    quotation that follows it.
+    """
+
+    def test(self, parent, block):
+        match = ALERT_START.match(block)
+        known = bool(match) and match["kind"].lower() in ALERT_LABELS
+        return known and not nearing_recursion_limit()
+
+    def run(self, parent, blocks):
+        block = blocks.pop(0)
+        match = ALERT_START.match(block)
+        kind = match["kind"].lower()
+        alert = etree.SubElement(parent, "div", {"class": f"alert alert-{kind}"})
+        etree.SubElement(alert, "p", {"class": ALERT_HEADING}).text = ALERT_LABELS[kind]
+        text = "\n".join(self.clean(line) for line in block[match.end():].split("\n"))
+        self.parser.state.set("blockquote")  # as in a quotation: list items keep their <p>
+        self.parser.parseChunk(alert, text)
+        self.parser.state.reset()
+
+
+class AlertExtension(Extension):
+    def extendMarkdown(self, md):
+        # Before quotations (20), which would take the block as one of theirs.
+        md.parser.blockprocessors.register(AlertBlockProcessor(md.parser), "github_alert", 21)

@@ -12,7 +12,8 @@ from .fonts import font_directories
 #: CSS names a face of the font packages as url(font:FILE).
 MAX_DATA_URL = 256 * 1024  # characters; a larger data: URL is refused like any other
 MAX_FILE = 20 * 1024 * 1024  # bytes of one image or stylesheet
-MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".css": "text/css", ".svg": "image/svg+xml",
+MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2",
+               ".css": "text/css", ".svg": "image/svg+xml",
                ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 

@@ -153,6 +153,8 @@ FONT_FACE = re.compile(r"@font-face\s*\{(?P<body>[^}]*)\}", re.IGNORECASE)
 FAMILY = re.compile(r"font-family\s*:\s*(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^;}]+))",
                     re.IGNORECASE)
 FONT_URL = re.compile(r"url\(\s*[\"']?font:(?P<file>[^\"')\s/]+)", re.IGNORECASE)
+#: A face the book carries itself, in layout/fonts/ (the code's): url(fonts/FILE).
+CARRIED_FONT_URL = re.compile(r"url\(\s*[\"']?(?P<file>fonts/[^\"')\s/]+)", re.IGNORECASE)
 CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 #: Drawn as nothing whatever the font (Unicode's Default_Ignorable_Code_Point, which
 #: HarfBuzz hides), or not text at all: the ASCII controls, tabs and line ends.
@@ -168,10 +170,15 @@ def check_characters(root: Path, chapters: Iterable[ChapterSource]) -> None:
     Every line of book.yml, index.yml, each chapter (front matter and body) and each data
     file the chapters use (a table's data:, a figure's data) is read as written.
     """
-    faces = book_faces(root / "layout" / "fonts.css")
+    css = root / "layout" / "fonts.css"
+    faces = book_faces(css)
     if not faces:
         return  # no @font-face to measure the text against: WeasyPrint reports that
-    covered = covered_characters(tuple(sorted({path for path, _ in faces})))
+    # The code's faces count for all text, in code or not: Pango draws a character from any
+    # face the stylesheet declares (fontconfig knows no other). The warning names the
+    # typefaces of the text.
+    paths = {path for path, _ in faces} | {path for path, _ in carried_faces(css)}
+    covered = covered_characters(tuple(sorted(paths)))
     families = ", ".join(dict.fromkeys(family for _, family in faces))
     for path in _source_files(root, chapters):
         for character, line in missing_characters(_text(path), covered):
@@ -183,16 +190,28 @@ def check_characters(root: Path, chapters: Iterable[ChapterSource]) -> None:
 
 def book_faces(css: Path) -> list[tuple[Path, str]]:
     """(font file, family) of each @font-face of the stylesheet served from a font package."""
+    directories = font_directories()
+    return _faces(css, FONT_URL, lambda name: next(
+        (folder / name for folder in directories if (folder / name).is_file()), None))
+
+
+def carried_faces(css: Path) -> list[tuple[Path, str]]:
+    """(font file, family) of each @font-face whose file the book carries in layout/fonts/."""
+    return _faces(css, CARRIED_FONT_URL,
+                  lambda name: css.parent / name if (css.parent / name).is_file() else None)
+
+
+def _faces(css: Path, url_pattern: re.Pattern, locate) -> list[tuple[Path, str]]:
+    """(font file, family) of each @font-face whose url matches, for the files locate finds."""
     try:
         text = CSS_COMMENT.sub("", css.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return []
-    directories = font_directories()
     faces = []
     for rule in FONT_FACE.finditer(text):
         family = FAMILY.search(rule["body"])
-        for url in FONT_URL.finditer(rule["body"]):
-            path = next((d / url["file"] for d in directories if (d / url["file"]).is_file()), None)
+        for url in url_pattern.finditer(rule["body"]):
+            path = locate(url["file"])
             if family and path:
                 faces.append((path, (family["dq"] or family["sq"] or family["bare"]).strip()))
     return faces

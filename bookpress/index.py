@@ -79,11 +79,14 @@ class IndexGroup:
 # --- index.yml ---------------------------------------------------------------------------------
 
 def load_terms(chapters_dir: Path) -> tuple[IndexTerm, ...]:
-    """The terms of chapters/index.yml, checked; none when it is absent or holds only comments."""
+    """The terms of chapters/index.yml, checked; none when it is absent, empty or only comments.
+
+    A book begun from another holds an index.yml to fill in later: it means no index yet.
+    """
     path = chapters_dir / INDEX_FILE
     if not is_file(path):
         return ()
-    document = load_yaml(read_text(path), path)
+    document = load_yaml(read_text(path, empty_ok=True), path)
     if document.data is None:
         return ()
     if not isinstance(document.data, list):
@@ -258,9 +261,18 @@ def _follows(previous: Occurrence, occurrence: Occurrence) -> bool:
 
 
 def unused_terms(terms: tuple[IndexTerm, ...], occurrences: list[Occurrence]) -> None:
-    """Warn about terms of index.yml that index nothing (an error under --strict)."""
+    """Warn about terms of index.yml that index nothing (an error under --strict).
+
+    When none of them does, the list is another book's: one warning says so, not one a term.
+    """
     used = {occurrence.heading for occurrence in occurrences}
-    for term in terms:
-        if term.see is None and term.heading not in used:
-            warn(term.path, term.line, f"the index term '{term.heading}' occurs nowhere in the text",
-                 "check its spelling and aliases against the chapters, or remove it")
+    indexing = [term for term in terms if term.see is None]  # a 'see' indexes no place itself
+    unused = [term for term in indexing if term.heading not in used]
+    if len(unused) > 1 and len(unused) == len(indexing):
+        warn(unused[0].path, None, f"none of the {len(unused)} terms of index.yml occurs in the "
+             "text: is the list another book's?",
+             "write this book's terms in index.yml, or leave only comments in it for no index")
+        return
+    for term in unused:
+        warn(term.path, term.line, f"the index term '{term.heading}' occurs nowhere in the text",
+             "check its spelling and aliases against the chapters, or remove it")

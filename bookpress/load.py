@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import replace
 from pathlib import Path
 
 import jinja2
 import jinja2.nodes
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
+from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
 
 from .errors import BookError, BookErrors, raise_all, warn
 from .extensions import INDEX_MARK
 from .figures import CROSS_REFERENCE, FIGURE_IMAGE, load_figure
 from .fonts import check_characters
+from .imprint import KNOWN_LICENCES, licence_kind
 from .index import load_terms, parse_mark
-from .model import Book, BookInfo, ChapterSource
-from .sanitize import MAX_DEPTH, depth_after
+from .model import WEB_LINK_FORMS, Book, BookInfo, ChapterSource
+from .sanitize import MAX_DEPTH, depth_after, html_elements
 from .sources import (CALENDAR_HINT, YamlDocument, describe, did_you_mean, is_file, is_plain_name,
                       load_yaml, read_text, shown, text_problem, unknown_key)
 
@@ -30,12 +34,32 @@ BOOK_KEYS = {  # key: (type, required)
     "title": (str, True), "subtitle": (str, False), "author": (str, True), "lang": (str, True),
     "edition": (str, True), "date": (datetime.date, True), "licence": (str, True),
     "subject": (str, False), "keywords": (list, False), "chapters": (list, True),
+    "series": (str, False), "attribution": (str, False),
+    "web_links": (str, False),
 }
 CHAPTER_KEYS = {
     "title": (str, True), "short_title": (str, False), "numbered": (bool, False),
     "data": (str, False), "template": (str, False), "caption": (str, False),
 }
 FRONT_MATTER_FENCE = "---"
+#: Front-matter keys of the tools that publish chapters as web pages (Jekyll, Hugo, MkDocs,
+#: Docusaurus, mdBook's front-matter plugins, Pandoc): a chapter brought in from a course
+#: website keeps them, and the book has no use for them. Compared in lower case.
+WEBSITE_KEYS = frozenset("""
+    layout permalink published date category categories tags excerpt excerpt_separator author
+    authors description image images redirect_from redirect_to sitemap last_modified_at
+    comments share related toc toc_label toc_icon toc_sticky sidebar header classes read_time
+    nav_order nav_exclude nav_title parent grand_parent has_children has_toc search_exclude
+    lang math mathjax seo show_date feature_image slug aliases weight draft type url linktitle
+    summary keywords series lastmod publishdate expirydate menu markup outputs resources
+    cascade headless build translationkey iscjklanguage showtoc tocopen hidemeta cover
+    bookcollapsesection bookflatsection bookhidden booktoc bookcomments booksearchexclude
+    id sidebar_label sidebar_position sidebar_class_name hide_title hide_table_of_contents
+    pagination_label pagination_next pagination_prev custom_edit_url displayed_sidebar
+    last_update unlisted hide search status icon subtitle abstract output format
+    bibliography csl created updated modified cssclass cssclasses publish order thumbnail
+    canonical_url
+""".split())
 
 
 def load_book(root: Path) -> Book:
@@ -47,12 +71,14 @@ def load_book(root: Path) -> Book:
     files = _listed_chapter_files(book_yml, chapters_dir, errors)
     terms = _collect(errors, load_terms, chapters_dir) or ()
     chapters, listed_lines = [], []
+    website_keys: list[tuple[Path, int, str]] = []
     for path, line in files:
-        chapter = _collect(errors, _load_chapter, path, root)
+        chapter = _collect(errors, _load_chapter, path, root, website_keys)
         if chapter is not None:
             chapters.append(chapter)
             listed_lines.append(line)  # its own line: a chapter left out shifts no other
             _collect(errors, _check_index_marks, chapter, terms)
+    _warn_website_keys(website_keys)
     _check_unique_names(chapters, listed_lines, book_yml.path, errors)
     _check_cross_references(chapters, errors)
     raise_all(errors)
@@ -64,7 +90,8 @@ def load_book(root: Path) -> Book:
 def _check_cross_references(chapters: list[ChapterSource], errors: list[BookError]) -> None:
     """Each {@id} names a figure of the book, or a captioned table (table-<chapter name>)."""
     targets = {match["id"] or Path(match["src"]).stem
-               for chapter in chapters for match in FIGURE_IMAGE.finditer(chapter.body)}
+               for chapter in chapters
+               for match in FIGURE_IMAGE.finditer(without_code(chapter.body))}
     targets |= {f"table-{chapter.slug}" for chapter in chapters if chapter.caption}
     for chapter in chapters:
         for path, number, line in _markdown_lines(chapter):
@@ -80,17 +107,18 @@ def _markdown_lines(chapter: ChapterSource) -> list[tuple[Path, int, str]]:
     A data entry's text is given the entry's line; the data file is read again for them,
     as the entries keep none.
     """
-    body = enumerate(chapter.body.split("\n"), start=chapter.body_line)
+    body = enumerate(without_code(chapter.body).split("\n"), start=chapter.body_line)
     lines = [(chapter.path, number, line) for number, line in body]
     if chapter.caption:
         front = read_text(chapter.path).split("\n")[:chapter.body_line]
         number = next((i for i, text in enumerate(front, 1) if text.startswith("caption:")), 1)
-        lines += [(chapter.path, number, line) for line in chapter.caption.split("\n")]
+        caption = without_code(chapter.caption).split("\n")
+        lines += [(chapter.path, number, line) for line in caption]
     if chapter.data_path is not None:
         entry_lines = load_yaml(read_text(chapter.data_path), chapter.data_path).item_lines()
         lines += [(chapter.data_path, number, line)
                   for entry, number in zip(chapter.data, entry_lines, strict=False)
-                  for text in entry.values() for line in text.split("\n")]
+                  for text in entry.values() for line in without_code(text).split("\n")]
     return lines
 
 
@@ -112,7 +140,8 @@ def _check_unique_names(chapters: list[ChapterSource], lines: list[int], book_ym
         slugs.setdefault(chapter.slug, chapter)
     ids: dict[str, str] = {}
     for chapter in chapters:
-        for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+        prose = without_code(chapter.body).split("\n")
+        for number, line in enumerate(prose, start=chapter.body_line):
             for name in EXPLICIT_ID.findall(line):
                 place = f"{chapter.path.name}:{number}"
                 if name in ids:
@@ -139,15 +168,28 @@ def _book_info(doc: YamlDocument, errors: list[BookError]) -> BookInfo | None:
     if values is None:
         return None
     errors.extend(_book_value_problems(doc, values))
+    _warn_unknown_licence(doc, values.get("licence"))
+    errors.extend(_web_links_problems(doc, values.get("web_links")))
     keywords = values.get("keywords")
     try:
         return BookInfo(
             title=values["title"], subtitle=values.get("subtitle", ""), author=values["author"],
             lang=values["lang"], edition=values["edition"], date=values["date"],
             licence=values["licence"], subject=values.get("subject", ""),
-            keywords=tuple(keywords) if isinstance(keywords, list) else ())
+            keywords=tuple(keywords) if isinstance(keywords, list) else (),
+            series=values.get("series", ""), attribution=values.get("attribution", ""),
+            web_links=str(values.get("web_links", WEB_LINK_FORMS[0])).strip())
     except KeyError:
         return None  # a required key is missing: already reported
+
+
+def _web_links_problems(doc: YamlDocument, form) -> list[BookError]:
+    """web_links names one of the ways print can show a web address."""
+    if not isinstance(form, str) or form.strip() in WEB_LINK_FORMS:
+        return []  # absent, or not text: the type check said so
+    return [doc.error("web_links", f"'{shown(form)}' is not a way to print web links",
+                      did_you_mean(form.strip(), WEB_LINK_FORMS)
+                      or "write web_links: footnote, after or none")]
 
 
 def _book_value_problems(doc: YamlDocument, values: dict) -> list[BookError]:
@@ -167,6 +209,15 @@ def _book_value_problems(doc: YamlDocument, values: dict) -> list[BookError]:
                                       f"each keyword should be text, not {describe(word)}",
                                       _keyword_hint(word)))
     return problems
+
+
+def _warn_unknown_licence(doc: YamlDocument, licence) -> None:
+    """The imprint says what the licence allows; of one it does not know, only its name."""
+    if isinstance(licence, str) and licence.strip() and licence_kind(licence) is None:
+        warn(doc.path, doc.line_of("licence"),
+             f"the imprint cannot say what the licence '{shown(licence)}' allows, only name it",
+             f"write one of: {', '.join(KNOWN_LICENCES)}; or say what it allows in "
+             "layout/front.html")
 
 
 def _keyword_hint(word) -> str:
@@ -220,15 +271,21 @@ def _warn_unlisted(chapters_dir: Path, files: list[Path]) -> None:
 
 # --- chapters --------------------------------------------------------------------------------
 
-def _load_chapter(path: Path, root: Path) -> ChapterSource:
+def _load_chapter(path: Path, root: Path, website_keys: list) -> ChapterSource:
+    """The chapter, checked; (path, line, key) of each website key it has go to website_keys.
+
+    The front matter's problems and the body's are reported together.
+    """
     text = read_text(path)
     front, body, body_line = _split_front_matter(text, path)
     doc = load_yaml(front, path, first_line=2)
     errors: list[BookError] = []
-    values = _checked_mapping(doc, CHAPTER_KEYS, errors, "the front matter")
-    raise_all(errors)
+    unknown: list = []
+    values = _checked_mapping(doc, CHAPTER_KEYS, errors, "the front matter", unknown)
+    _sort_unknown_keys(doc, unknown, website_keys)
+    prose = without_code(body)  # what the checks read: code is text to print
     for check in (_check_fences, _check_images, check_raw_html, _check_markdown_nesting):
-        _collect(errors, check, body, body_line, path, root)
+        _collect(errors, check, prose, body_line, path, root)
     raise_all(errors)
     data, data_path = _load_data(values, doc, path, root) if "data" in values else (None, None)
     template = values.get("template")
@@ -246,7 +303,32 @@ def _load_chapter(path: Path, root: Path) -> ChapterSource:
         number=0 if values.get("numbered", True) else None,
         body=body, body_line=body_line, template=values.get("template"), data=data, data_path=data_path,
         caption=values.get("caption"),
-        figures=_load_figures(body, body_line, path))
+        figures=_load_figures(prose, body_line, path))
+
+
+def _sort_unknown_keys(doc: YamlDocument, unknown: list, website_keys: list) -> None:
+    """A website tool's key is kept for one line a build; any other is a warning of its own."""
+    for key in unknown:
+        if isinstance(key, str) and key.lower() in WEBSITE_KEYS:
+            website_keys.append((doc.path, doc.line_of(key), key))
+        else:
+            message, hint = unknown_key(key, CHAPTER_KEYS)
+            warn(doc.path, doc.line_of(key), f"{message}: the book ignores it", hint)
+
+
+def _warn_website_keys(found: list[tuple[Path, int, str]]) -> None:
+    """One line for the whole book: the keys are the same in every chapter of a website."""
+    if not found:
+        return
+    path, line, _ = found[0]
+    names = list(dict.fromkeys(key for _, _, key in found))
+    shown_names = ", ".join(f"'{shown(name)}'" for name in names[:8])
+    if len(names) > 8:
+        shown_names += f" and {len(names) - 8} more"
+    others = len({place for place, _, _ in found}) - 1
+    where = f" (here and in {others} other chapter{'s' if others > 1 else ''})" if others else ""
+    verb = "is a key" if len(names) == 1 else "are keys"
+    warn(path, line, f"{shown_names} {verb} of website tools, ignored by the book{where}")
 
 
 def _split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -316,7 +398,7 @@ def _image_problem(alt: str, src: str, chapter: Path, root: Path):
         return None  # a figure drawn from data, checked by _load_figures
     if not alt.strip():
         return (f"the image '{src}' has no alt text", "describe the picture between the brackets: ![A map of the camps](...)")
-    target = (chapter.parent / src).resolve()
+    target = _local_path(src, chapter, root)
     if re.match(r"^[a-z][a-z0-9+.-]*:", src) or not target.is_relative_to((root / "assets").resolve()):
         return (f"the image '{src}' is not a file in assets/", "put the picture in assets/ and write ../assets/NAME")
     if not target.is_file():
@@ -327,6 +409,14 @@ def _image_problem(alt: str, src: str, chapter: Path, root: Path):
     if target.suffix.lower() == ".svg":
         return _svg_problem(target, src)
     return _image_size_problem(target, src)
+
+
+def _local_path(url: str, chapter: Path, root: Path) -> Path:
+    """The file a path names: from the chapter's folder, or from the project's when it starts
+    with one '/', as a website's pages name their pictures (/assets/images/map.png)."""
+    if url.startswith("/") and not url.startswith("//"):
+        return (root / url.lstrip("/")).resolve()
+    return (chapter.parent / url).resolve()
 
 
 def _svg_problem(target: Path, src: str):
@@ -392,17 +482,36 @@ def _raw_html_problem(line: str, chapter: Path, root: Path):
         if not _is_asset(url, chapter, root):
             return (f"'{url[:80]}' is not a file in assets/", "put the file in assets/ and write ../assets/NAME")
     for url in LINK_URL.findall(line):
-        if not (url.startswith(("#", "http://", "https://", "mailto:")) or _is_asset(url, chapter, root)):
+        # Not even to a file of assets/: the PDF would link to the folder the book was built in.
+        if not url.startswith(("#", "http://", "https://", "mailto:")):
             return (f"the link '{url[:80]}' points outside the book", "link to a web page (https://…) or to a heading (#id)")
+    return _raw_picture_problem(line, chapter, root)
+
+
+def _raw_picture_problem(line: str, chapter: Path, root: Path):
+    """A picture written as HTML (<img>) is checked as one written in Markdown is: alt text,
+    a file in assets/ that is there, a size that can be printed."""
+    if "<" not in line:
+        return None
+    for tag, attributes in html_elements(line):
+        src, alt = attributes.get("src", ""), attributes.get("alt", "")
+        if tag != "img":
+            continue
+        if not alt.strip():
+            return (f"the image '{src}' has no alt text",
+                    'describe the picture in the tag: <img src="…" alt="A map of the camps">')
+        if src and not src.startswith("data:"):
+            if problem := _image_problem(alt, src, chapter, root):
+                return problem
     return None
 
 
 def _is_asset(url: str, chapter: Path, root: Path) -> bool:
     if url.startswith("data:"):
         return len(url) < 256 * 1024
-    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE) or url.startswith(("/", "\\")):
+    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE) or url.startswith(("//", "\\")):
         return False
-    return (chapter.parent / url).resolve().is_relative_to((root / "assets").resolve())
+    return _local_path(url, chapter, root).is_relative_to((root / "assets").resolve())
 
 
 def _check_index_marks(chapter: ChapterSource, terms) -> None:
@@ -544,28 +653,40 @@ def _numbered(chapters: list[ChapterSource]) -> tuple[ChapterSource, ...]:
 
 # --- shared checks ---------------------------------------------------------------------------
 
-def _checked_mapping(doc: YamlDocument, schema: dict, errors: list[BookError], what: str) -> dict | None:
+def _checked_mapping(doc: YamlDocument, schema: dict, errors: list[BookError], what: str,
+                     unknown: list | None = None) -> dict | None:
     """The mapping's values after checking keys and types against the schema.
 
-    An optional key left empty ('subtitle:') counts as absent.
+    An optional key left empty ('subtitle:') counts as absent. Keys the schema does not
+    name are errors, or, when unknown is a list, put there for the caller to report.
     """
     if not isinstance(doc.data, dict):
         errors.append(doc.error(None, f"{what} should be a list of 'key: value' lines"))
         return None
-    for key in doc.data:
-        if key not in schema:
-            errors.append(doc.error(key, *unknown_key(key, schema)))
+    strangers = [key for key in doc.data if key not in schema]
+    if unknown is None:
+        errors.extend(doc.error(key, *unknown_key(key, schema)) for key in strangers)
+    else:
+        unknown.extend(strangers)
     for key, (kind, required) in schema.items():
         if doc.data.get(key) is None and not required:
             doc.data.pop(key, None)
         elif key not in doc.data:
             errors.append(doc.error(None, f"the key '{key}' is missing",
-                                    f"add a line '{key}: ...'"))
+                                    _missing_key_hint(doc, key, strangers)))
         else:
             doc.data[key] = value = _as_kind(kind, doc.data[key])
             if problem := _type_problem(key, kind, value):
                 errors.append(doc.error(key, *problem))
     return doc.data
+
+
+def _missing_key_hint(doc: YamlDocument, key: str, strangers: list) -> str:
+    """Point to the misspelt key that was meant, when there is one."""
+    for stranger in strangers:
+        if did_you_mean(stranger, [key]):
+            return f"correct '{shown(stranger)}' on line {doc.line_of(stranger)} to '{key}'"
+    return f"add a line '{key}: ...'"
 
 
 def _as_kind(kind, value):
@@ -596,3 +717,91 @@ def _type_hint(key: str, kind) -> str:
     if kind is bool:
         return f"write {key}: true or {key}: false"
     return f"write one '  - …' a line below '{key}:', or {key}: [one, other]"
+
+
+# --- code: text to print, never markup --------------------------------------------------------
+
+#: A fenced block as the fenced_code extension finds it (before any other block is read).
+FENCED_CODE = FencedBlockPreprocessor.FENCED_BLOCK_RE
+#: The backticks that may open a code span, and the span they open, as Python-Markdown
+#: finds them.
+SPAN_OPENING = re.compile(BACKTICK_RE, re.DOTALL)
+CODE_SPANS = BacktickInlineProcessor(BACKTICK_RE)
+#: A list item or a note's text ([^name]: …): the lines indented below it continue it.
+ITEM_START = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)|^ {0,3}\[\^[^\]]+\]:")
+#: A line that starts a block of its own: no code span reaches into it from the line before.
+BLOCK_START = re.compile(r"^ {0,3}(?:[-*+] |\d{1,9}[.)] |#|>|:::)")
+RAW_HTML_START = re.compile(r"^<[A-Za-z]")
+INDENTED_LINE = re.compile(r"^(?: {4}|\t)", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=256)  # each check asks again for the same chapter
+def without_code(text: str) -> str:
+    """The Markdown with the text of its code blanked out, each line left where it was.
+
+    `<script>`, `{^term}`, `{#id}`, `:::` or an image in a fenced or indented block or in a
+    code span is text to print: the checks that read the raw text line by line read this
+    instead. An indented block counts only where it surely is code (not below a list item,
+    a note or in raw HTML), so that no check misses what the page would show as markup.
+    """
+    if "```" in text or "~~~" in text:
+        text = FENCED_CODE.sub(lambda block: "\n" * block[0].count("\n"), text)
+    lines = text.split("\n")
+    if INDENTED_LINE.search(text):
+        lines = _without_indented_code(lines)
+    return "\n".join(_without_code_spans(lines) if "`" in text else lines)
+
+
+def _without_indented_code(lines: list[str]) -> list[str]:
+    """The lines, those of indented code blocks (after a blank line, four spaces in) blank."""
+    kept, in_code, after_blank, item_indent, html_depth = [], False, True, None, 0
+    for line in lines:
+        detabbed = line.expandtabs(4)
+        indent = len(detabbed) - len(detabbed.lstrip(" "))
+        # Below a list item, text indented one level continues the item; code needs two.
+        code_indent = 4 if item_indent is None else item_indent // 4 * 4 + 8
+        if not detabbed.strip():
+            kept.append(line)
+            after_blank = True
+            continue
+        new_block, after_blank = after_blank, False
+        in_code = indent >= code_indent and html_depth == 0 and (in_code or new_block)
+        kept.append("" if in_code else line)
+        if in_code:
+            continue
+        if html_depth or (indent == 0 and RAW_HTML_START.match(detabbed)):
+            html_depth = depth_after(detabbed, html_depth)[0]  # raw HTML holds no code block
+        if ITEM_START.match(detabbed):
+            item_indent = indent
+        elif indent < 4 and new_block:
+            item_indent = None  # a paragraph after a blank line ends the list
+    return kept
+
+
+def _without_code_spans(lines: list[str]) -> list[str]:
+    """The lines with each code span blanked; a span may run over the lines of a paragraph."""
+    kept, paragraph = [], []
+    for line in lines:
+        if not line.strip() or BLOCK_START.match(line):
+            kept += _blank_spans(paragraph)
+            paragraph = []
+        (paragraph if line.strip() else kept).append(line)
+    return kept + _blank_spans(paragraph)
+
+
+def _blank_spans(lines: list[str]) -> list[str]:
+    """The lines of one paragraph, each code span in them a space (or its line ends)."""
+    text = "\n".join(lines)
+    pieces, kept_from, position = [], 0, 0
+    while opening := SPAN_OPENING.search(text, position):
+        # After an even run of backslashes, a backtick opens a span all the same.
+        begin = opening.end() if opening.group(1) else opening.start()
+        start, end = CODE_SPANS.find_code_spans(begin, text)
+        if end is None:
+            position = max(start, begin + 1)
+            continue
+        stop = end + (start - begin)  # after the closing backticks
+        pieces += [text[kept_from:begin], "\n" * text.count("\n", begin, stop) or " "]
+        kept_from = position = stop
+    pieces.append(text[kept_from:])
+    return "".join(pieces).split("\n") if lines else []

@@ -66,6 +66,11 @@ class Edition:
         return frozenset() if self.teacher else frozenset({TEACHER_BLOCK})
 
 
+#: How print shows a link's web address (book.yml's web_links): in a footnote at the foot of
+#: the page, in brackets after the link's text, or not at all.
+WEB_LINK_FORMS = ("footnote", "after", "none")
+
+
 @dataclass(frozen=True)
 class BookInfo:
     """The book-wide facts from chapters/book.yml."""
@@ -79,6 +84,9 @@ class BookInfo:
     licence: str
     subject: str
     keywords: tuple[str, ...]
+    series: str = ""  # the line above the title on the cover, e.g. "A classroom booklet"
+    attribution: str = ""  # the credit owed to material it adapts, printed in the imprint
+    web_links: str = "footnote"  # how print shows a web address: one of WEB_LINK_FORMS
 
 
 @dataclass(frozen=True)

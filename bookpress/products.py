@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import logging
 import os
 import signal
 import threading
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from .build import typeset_edition, warnings_checked
 from .cache import PartCache
-from .errors import BookError
+from .errors import LOGGER, BookError, warn
 from .impose import saddle_stitch
 from .load import load_book
 from .model import HALF_PAPER, PRODUCTS, Book, Edition, Options
@@ -46,11 +47,18 @@ def make_products(root: Path, options: Options, names, on_done=None) -> list[Out
             on_done and on_done(output)
         return outputs
     outputs = []
-    with ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+    # Under --strict a product stops on its own warnings, before it writes: here they are
+    # only given once, however many products found them.
+    with warnings_checked(strict=False), \
+            ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
         # The products already share the cores: each lays its chapters out in its own process.
-        futures = [pool.submit(_run_job, job, root, dataclasses.replace(options, jobs=1)) for job in jobs]
+        one_core = dataclasses.replace(options, jobs=1)
+        futures = [pool.submit(_run_job_apart, job, root, one_core, book) for job in jobs]
         for future in as_completed(futures):
-            for output in future.result():
+            made, warnings = future.result()
+            for record in warnings:
+                LOGGER.handle(record)
+            for output in made:
                 outputs.append(output)
                 on_done and on_done(output)
     order = list(PRODUCTS)
@@ -66,6 +74,30 @@ def _jobs(names) -> list[tuple[str, ...]]:
     return [(name,) for name in names]
 
 
+def _run_job_apart(job: tuple[str, ...], root: Path, options: Options,
+                   book: Book) -> tuple[list[Output], list[logging.LogRecord]]:
+    """_run_job in a process of its own, with the book the build loaded (its checks said once).
+
+    The product's warnings come back with its outputs instead of being printed here: every
+    product renders the same chapters and would give the same warnings.
+    """
+    kept = _Kept()
+    LOGGER.handlers, LOGGER.filters, LOGGER.propagate = [kept], [], False  # this process's own
+    return _run_job(job, root, options, book), kept.records
+
+
+class _Kept(logging.Handler):
+    """The warnings of a product made apart, kept to be sent back with it."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        record.msg, record.args = record.getMessage(), None  # as it will be printed
+        self.records.append(record)
+
+
 @dataclass(frozen=True)
 class Made:
     """A product made in memory, not yet written."""
@@ -76,10 +108,9 @@ class Made:
     pages: int
 
 
-def _run_job(job: tuple[str, ...], root: Path, options: Options, book: Book | None = None) -> list[Output]:
+def _run_job(job: tuple[str, ...], root: Path, options: Options, book: Book) -> list[Output]:
     """Make the job's products, then (when nothing was wrong) write them."""
     start = time.perf_counter()
-    book = book or load_book(root)
     with warnings_checked(options.strict), _time_limit(options.timeout, job[0]):
         made = _reading_edition(book, options, job) if job[0] in ("book", "handouts") else MAKERS[job[0]](book, options)
     from .finish import write_atomically
@@ -127,7 +158,23 @@ def _booklet(book: Book, options: Options) -> list[Made]:
     edition = Edition(HALF_PAPER[options.paper], back_cover=True, pdf_variant=None)
     pdf, typeset_book = _typeset(book, options, edition)
     sheets_sides = len(saddle_stitch(typeset_book.pages))
+    _warn_thick_booklet(book, typeset_book.pages, sheets_sides // 2)
     return [Made("booklet", _build_dir(book, options) / "booklet.pdf", impose_booklet(pdf), sheets_sides)]
+
+
+#: Sheets one fold and two staples hold: beyond, the stack is hard to fold flat, the
+#: staples barely close, and the inner pages stick out past the outer ones.
+BOOKLET_MAX_SHEETS = 16
+
+
+def _warn_thick_booklet(book: Book, pages: int, sheets: int) -> None:
+    if sheets > BOOKLET_MAX_SHEETS:
+        warn(book.root / "chapters" / "book.yml", None,
+             f"the booklet has {pages} pages on {sheets} sheets, more than the "
+             f"{BOOKLET_MAX_SHEETS} sheets ({4 * BOOKLET_MAX_SHEETS} pages) one fold and two "
+             "staples hold",
+             "give the class the handouts (--product handouts) instead, or have book.pdf "
+             "printed perfect-bound by a print shop")
 
 
 def _teacher(book: Book, options: Options) -> list[Made]:
@@ -146,7 +193,7 @@ def _web(book: Book, options: Options) -> list[Made]:
     from .index import Occurrence, build_index
     from .model import contents_entry
     from .render import render_chapters, render_web_edition
-    chapters = render_chapters(book)
+    chapters = render_chapters(book, for_screen=True)
     occurrences = [Occurrence(mark.heading, mark.sub, mark.id, number, chapter.source.running_head)
                    for number, chapter in enumerate(chapters) for mark in chapter.marks]
     groups = build_index(book.index_terms, occurrences, ranges=False)

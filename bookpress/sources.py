@@ -25,8 +25,8 @@ CALENDAR_HINT = ("check the year (0001 or later), the month (01 to 12) and the d
                  "(no more than the month has), e.g. 1937-02-28")
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or an error saying what is wrong with its bytes."""
+def read_text(path: Path, empty_ok: bool = False) -> str:
+    """The file's text, or an error saying what is wrong with its bytes (or that it is empty)."""
     try:
         if path.stat().st_size > MAX_SOURCE:
             raise BookError(path, None, f"the file is larger than {MAX_SOURCE // 1024 // 1024} MB",
@@ -51,7 +51,7 @@ def read_text(path: Path) -> str:
         raise BookError(path, line, "the file holds a null character (U+0000), which is not text",
                         "remove it; a file saved by a word processor must be saved again as "
                         "plain text (UTF-8)")
-    if not text.strip():
+    if not text.strip() and not empty_ok:
         raise BookError(path, None, "the file is empty")
     return text
 
@@ -263,7 +263,30 @@ def is_plain_name(name: str, suffixes: tuple[str, ...]) -> bool:
     return own_name and name.lower().endswith(suffixes)
 
 
+#: How alike two words must be (difflib's ratio) for one to be taken for a misspelling of the
+#: other. difflib's own 0.6 names words that merely share letters: 'caption' for 'description'.
+CLOSE_RATIO = 0.8
+
+
 def did_you_mean(word: str, choices) -> str | None:
-    """A hint naming the closest known word, if one is close."""
-    close = difflib.get_close_matches(str(word), [str(choice) for choice in choices], n=1)
+    """A hint naming the known word that word is most likely a misspelling of, if any.
+
+    A misspelling is as alike as CLOSE_RATIO ('short_titel', 'short_title'), or, in a short
+    word that ratio is too strict for, one letter changed, added, left out or swapped
+    ('trem', 'term').
+    """
+    word, choices = str(word), [str(choice) for choice in choices]
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=CLOSE_RATIO)
+    close = close or [choice for choice in choices if len(word) >= 3 and _one_slip(word, choice)]
     return f"did you mean '{shown(close[0])}'?" if close else None
+
+
+def _one_slip(word: str, other: str) -> bool:
+    """Whether other is word with one letter changed, added, left out, or two next ones swapped."""
+    if word == other or abs(len(word) - len(other)) > 1:
+        return False
+    start = next((i for i, pair in enumerate(zip(word, other)) if pair[0] != pair[1]),
+                 min(len(word), len(other)))
+    rest, other_rest = word[start:], other[start:]
+    return (rest[1:] == other_rest[1:] or rest[1:] == other_rest or rest == other_rest[1:]
+            or (rest[:2] == other_rest[1::-1] and rest[2:] == other_rest[2:]))

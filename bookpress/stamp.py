@@ -19,8 +19,8 @@ PIPELINE = Path(__file__).resolve().parent
 
 #: Every Python package whose release can change a byte of the output.
 DEPENDENCIES = ("weasyprint", "pydyf", "fonttools", "markdown", "jinja2", "MarkupSafe", "pypdf", "PyYAML",
-                "nh3", "Pillow", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "brotli", "zopfli",
-                "font-source-serif-pro", "font-source-sans-pro")
+                "nh3", "Pillow", "Pygments", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "brotli",
+                "zopfli", "font-source-serif-pro", "font-source-sans-pro")
 #: The system libraries WeasyPrint lays text out with: (library, function giving its version).
 SYSTEM_LIBRARIES = (("pango-1.0", "libpango-1.0.so.0", "pango_version_string"),
                     ("harfbuzz", "libharfbuzz.so.0", "hb_version_string"),

@@ -12,12 +12,13 @@ from weasyprint.text.fonts import FontConfiguration
 
 from .cache import PartCache
 from .errors import BookError, warn
-from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, note_call_id
+from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
 from .pool import LayoutPool, Pending, can_fork
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
-from .render import INDEX_ID, render_back_cover, render_blank_page, render_front_matter, render_index
+from .render import (INDEX_ID, LOCAL, render_back_cover, render_blank_page, render_front_matter,
+                     render_index)
 
 STYLESHEETS = ("fonts.css", "book.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
@@ -267,8 +268,9 @@ def _pool(book: Book, edition: Edition, workers: int, chapters: int):
 
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
     """Each chapter from the folio it opens on; again only where a reference's page moved."""
-    printed: dict[str, int] = {}  # figure id -> the folio references to it were printed with
+    printed: dict[str, int] = {}  # figure or linked id -> the folio printed with references to it
     layouts: dict = {}  # (html, first folio) -> Pending: a chapter is laid out once per input
+    linked = linked_elsewhere(chapters)  # ids that links lead to from other chapters
     for _ in range(MAX_PASSES):
         laid_out, folio = [], 1
         for chapter in chapters:
@@ -279,7 +281,9 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
                                         folio, layouts[html, folio]))
             folio = _next_right_hand_folio(laid_out[-1].last_folio)
         found = {target: part.folios[target] for part, chapter in zip(laid_out, chapters) for target in chapter.targets}
-        if not _refers_elsewhere(chapters) or found == printed:
+        found |= {target: part.folios[target] for part in laid_out for target in linked
+                  if target in part.folios}
+        if not (_refers_elsewhere(chapters) or linked) or found == printed:
             break
         printed = found
     return tuple(laid_out)
@@ -290,13 +294,32 @@ XREF_LABEL = re.compile(r'<a class="xref" href="#([\w-]+)">([^<]+)</a>')
 
 
 def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
-    """A figure in the same chapter gets its page from CSS; one elsewhere, from the last pass."""
+    """A figure (or a link's target) in the same chapter gets its page from CSS; one
+    elsewhere, from the last pass."""
     def fill(match):
         target, label = match[1], match[2]
         if target in chapter.targets:
             return f'<a class="xref local" href="#{target}">{label}</a>'
         return f'<a class="xref" href="#{target}">{label}, page {folios.get(target, "?")}</a>'
-    return XREF_LABEL.sub(fill, chapter.html)
+    html = XREF_LABEL.sub(fill, chapter.html)
+    return PAGE_LINK_LABEL.sub(lambda match: _with_page(match, folios), html)
+
+
+#: A link to a place in another chapter, up to its end (render.resolve_links marks the others
+#: local: CSS prints their pages).
+PAGE_LINK_LABEL = re.compile(
+    rf'(<a class="{PAGE_LINK}(?! {LOCAL}\b)[^"]*" href="#([^"]+)"[^>]*>.*?)</a>', re.DOTALL)
+
+
+def _with_page(match, folios: dict[str, int]) -> str:
+    """The link with the page it leads to, as CSS prints a local one: 'the Gulag (page 41)'."""
+    page = folios.get(match[2], "?")
+    return f'{match[1]}<span class="link-page"> (page\u00a0{page})</span></a>'
+
+
+def linked_elsewhere(chapters) -> set[str]:
+    """The ids that links in one chapter lead to in another."""
+    return {target for chapter in chapters for _, target in PAGE_LINK_LABEL.findall(chapter.html)}
 
 
 def _refers_elsewhere(chapters) -> bool:

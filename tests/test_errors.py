@@ -136,11 +136,38 @@ def test_a_broken_chapter(broken, capsys, case, text, message):
     assert message in fails(broken, capsys)
 
 
-def test_unknown_front_matter_key_with_a_hint(broken, capsys):
+def test_unknown_front_matter_key_is_a_warning_with_a_hint(broken, capsys):
     write(broken, "01-first.md", "---\ntitle: One\nshort_titel: One\n---\n\nText.\n")
-    err = fails(broken, capsys)
-    assert "chapters/01-first.md:3: unknown key 'short_titel'" in err
+    assert main(["--root", str(broken)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: chapters/01-first.md:3: unknown key 'short_titel': the book ignores it" in err
     assert "did you mean 'short_title'?" in err
+    err = fails_strictly(broken, capsys)
+    assert "chapters/01-first.md:3: unknown key 'short_titel'" in err and "warning:" not in err
+
+
+def fails_strictly(project: Path, capsys) -> str:
+    """Build with --strict; assert it failed and left build/ untouched; return what it printed."""
+    before = _hashes(project / "build")
+    assert main(["--root", str(project), "--strict"]) == 1
+    assert _hashes(project / "build") == before
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key", ["description", "related"])
+def test_a_website_key_is_not_taken_for_a_misspelling(broken, capsys, key):
+    write(broken, "01-first.md", f"---\ntitle: One\n{key}: Two\n---\n\nText.\n")
+    assert main(["--root", str(broken)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: chapters/01-first.md:3: '{key}' is a key of website tools, ignored" in err
+    assert "did you mean" not in err
+
+
+def test_a_misspelt_title_is_pointed_to_when_the_title_is_missing(broken, capsys):
+    write(broken, "01-first.md", "---\ntitel: One\n---\n\nText.\n")
+    err = fails(broken, capsys)
+    assert "chapters/01-first.md:2: the key 'title' is missing" in err
+    assert "correct 'titel' on line 2 to 'title'" in err
 
 
 def test_not_utf8(broken, capsys):
@@ -211,10 +238,12 @@ def test_a_template_syntax_error_names_template_and_line(broken, capsys):
 
 
 def test_several_problems_are_reported_at_once(broken, capsys):
-    write(broken, "01-first.md", "---\ntitel: One\n---\n\nText.\n")
+    write(broken, "01-first.md", "---\ntitel: One\n---\n\nText.\n\n::: review\n")
     write(broken, "02-second.md", "---\ntitle: Two\n---\n\n::: box\n")
     err = fails(broken, capsys)
-    assert "chapters/01-first.md:2: unknown key 'titel'" in err
+    assert "warning: chapters/01-first.md:2: unknown key 'titel'" in err
+    assert "chapters/01-first.md:2: the key 'title' is missing" in err
+    assert "chapters/01-first.md:7: this box is never closed" in err  # in the same pass
     assert "chapters/02-second.md:5: this box is never closed" in err
     assert "(3 problems)" in err
 
@@ -286,15 +315,23 @@ def test_an_unknown_key_in_index_yml(broken, capsys):
     assert "chapters/index.yml:2: unknown key 'seealso'" in err and "did you mean 'see_also'?" in err
 
 
+def with_one_term_used(project: Path) -> Path:
+    """INDEX_YML, and a chapter that uses one of its terms (when none is used, that is one
+    warning for the whole list: tests/test_imported.py)."""
+    path = project / "chapters" / "02-second.md"
+    path.write_text(path.read_text() + "\nThe Gulag.\n")
+    return with_index(project)
+
+
 def test_a_term_that_never_occurs_is_a_warning(project, capsys):
-    with_index(project)
+    with_one_term_used(project)
     assert main(["--root", str(project)]) == 0
     err = capsys.readouterr().err
     assert "warning: chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text" in err
 
 
 def test_a_term_that_never_occurs_is_an_error_under_strict(broken, capsys):
-    with_index(broken)
+    with_one_term_used(broken)
     before = _hashes(broken / "build")
     assert main(["--root", str(broken), "--strict"]) == 1
     assert _hashes(broken / "build") == before

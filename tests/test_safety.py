@@ -253,12 +253,12 @@ def _tree(folder: Path) -> dict:
 
 def test_check_reports_every_problem_without_building(broken, capsys):
     write(broken, "01-first.md", chapter("![](../assets/none.png)"))
-    write(broken, "02-second.md", "---\ntitle: Two\nlang: no\n---\n\nText.\n")
+    write(broken, "02-second.md", "---\ntitle: Two\ncolour: no\n---\n\nText.\n")
     before = _hashes(broken / "build")
     assert main(["--root", str(broken), "--check"]) == 1
     err = capsys.readouterr().err
     assert "chapters/01-first.md:7: the image '../assets/none.png' has no alt text" in err
-    assert "chapters/02-second.md:3: unknown key 'lang'" in err
+    assert "chapters/02-second.md:3: unknown key 'colour'" in err
     assert _hashes(broken / "build") == before
 
 

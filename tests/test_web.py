@@ -78,3 +78,14 @@ def test_contents_and_index_links_land_on_their_targets_in_a_browser(web, tmp_pa
     first = next(href for href in index_links)
     following = " ".join("".join(elements.text_after[first]).split())
     assert any(form in following for term in terms.values() for form in term.forms)
+
+
+def test_the_pictures_of_a_book_are_inside_its_web_page(tmp_path):
+    root = tmp_path / "website"
+    shutil.copytree(ROOT / "tests" / "books" / "website", root)
+    shutil.copytree(ROOT / "layout", root / "layout")
+    from bookpress.cli import main
+    assert main(["--root", str(root), "--product", "web", "--build-dir", str(tmp_path / "build")]) == 0
+    html = (tmp_path / "build" / "book.html").read_text()
+    sources = re.findall(r'<img\b[^>]*\ssrc="([^"]+)"', html)
+    assert sources and all(source.startswith("data:image/png;base64,") for source in sources)
