@@ -57,7 +57,7 @@ def main(argv=None) -> int:
                       public_path=arguments.public_path)
     names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
     if arguments.check:
-        return _reported(root, lambda: _check(root, options))
+        return _reported(root, lambda: _check(root, options), CHECKED)
     if arguments.watch:
         from .watch import watch
         return watch(root, lambda: build_once(root, options, names, force=True))
@@ -76,7 +76,8 @@ def build_once(root: Path, options: Options, names, force: bool = False) -> int:
         print(f"Up to date: {', '.join(str(_shown(path, root)) for path in previous)} (--force rebuilds)")
         return 0
     from .products import make_products
-    outputs = _reported(root, lambda: make_products(root, options, names, on_done=_progress(root) if len(names) > 1 else None))
+    outputs = _reported(root, lambda: make_products(root, options, names, on_done=_progress(root) if len(names) > 1 else None),
+                        _what_build_holds(build_dir))
     if isinstance(outputs, int):
         return outputs
     stamp.record(build_dir, digest, [output.path for output in outputs])
@@ -103,19 +104,31 @@ def _check(root: Path, options: Options) -> int:
     return 0
 
 
-def _reported(root: Path, work):
-    """Run work; a problem in the sources is printed as path:line and becomes exit code 1."""
+KEPT = "build/ still holds the last good PDF"
+CHECKED = "--check only reads the sources"
+
+
+def _what_build_holds(build_dir: Path) -> str:
+    """What a failed build leaves: the last good PDF, or (a first build) nothing at all."""
+    return KEPT if any(build_dir.glob("*.pdf")) else "nothing was written to build/"
+
+
+def _reported(root: Path, work, left: str = KEPT):
+    """Run work; a problem in the sources is printed as path:line and becomes exit code 1.
+
+    left: what the build folder holds afterwards, said after the problems.
+    """
     try:
         return work()
     except BookError as error:
-        _report([error], root)
+        _report([error], root, left)
     except BookErrors as errors:
-        _report(errors.errors, root)
+        _report(errors.errors, root, left)
     except OSError as error:  # a full disk, a read-only folder: the machine's problem, not the book's
         print(f"could not write the book: {error.strerror or error}", file=sys.stderr)
-        print("build/ still holds the last good PDF.", file=sys.stderr)
+        print(f"{left[:1].upper()}{left[1:]}.", file=sys.stderr)
     except KeyboardInterrupt:
-        print("\ninterrupted; build/ still holds the last good PDF.", file=sys.stderr)
+        print(f"\ninterrupted; {left}.", file=sys.stderr)
         return 130
     return 1
 
@@ -132,11 +145,11 @@ def _table(outputs, root: Path) -> None:
         print(f"{str(_shown(output.path, root)):<40} {output.pages:>5} {output.bytes / 1024:>6.0f} KB")
 
 
-def _report(errors, root: Path) -> None:
+def _report(errors, root: Path, left: str) -> None:
     for error in errors:
         print(error.format(root), file=sys.stderr)
     print(f"The book was not built ({len(errors)} problem{'s' if len(errors) > 1 else ''}); "
-          "build/ still holds the last good PDF.", file=sys.stderr)
+          f"{left}.", file=sys.stderr)
 
 
 def _shown(path: Path, root: Path) -> Path:

@@ -359,3 +359,14 @@ def test_an_explicit_heading_id_used_twice(broken, capsys):
     write(broken, "01-first.md", "---\ntitle: One\n---\n\n## Start {#start}\n\nText.\n")
     write(broken, "02-second.md", "---\ntitle: Two\n---\n\nText.\n\n## Begin {#start}\n")
     assert "chapters/02-second.md:7: the id 'start' is already used at 01-first.md:5" in fails(broken, capsys)
+
+
+def test_what_a_failed_build_leaves_is_said_as_it_is(project, capsys):
+    (project / "chapters" / "01-first.md").write_text("---\ntitle: One\n---\n\n::: review\nOpen.\n")
+    assert main(["--root", str(project), "--check"]) == 1
+    assert capsys.readouterr().err.endswith(
+        "The book was not built (1 problem); --check only reads the sources.\n")
+    assert main(["--root", str(project)]) == 1  # a first build: there is no last good PDF
+    assert capsys.readouterr().err.endswith(
+        "The book was not built (1 problem); nothing was written to build/.\n")
+    assert not (project / "build").exists()
