@@ -74,11 +74,9 @@ def _resolves(name: str) -> bool:
     except ImportError:
         return False
     for attribute in attributes.split("."):
-        if attribute == "_page_box":  # an instance attribute: set in Page.__init__
-            import inspect
-            return "self._page_box" in inspect.getsource(value)
-        if not hasattr(value, attribute):
-            return False
+        if not hasattr(value, attribute):  # a class's instance attribute: one its __init__ sets
+            code = getattr(getattr(value, "__init__", None), "__code__", None)
+            return isinstance(value, type) and code is not None and attribute in code.co_names
         value = getattr(value, attribute)
     return True
 

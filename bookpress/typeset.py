@@ -20,7 +20,7 @@ from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedCha
 from .render import (INDEX_ID, LOCAL, render_back_cover, render_blank_page, render_front_matter,
                      render_index)
 
-STYLESHEETS = ("fonts.css", "book.css")
+STYLESHEETS = ("fonts.css", "book.css", "highlight.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
 NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css")
 
