@@ -34,6 +34,7 @@ from importlib.metadata import PackageNotFoundError, version
 import pydyf
 
 from .errors import LOGGER
+from .finish import link_descriptions, make_accessible
 
 #: The versions this module was written and tested against; any other takes the public path.
 KNOWN_VERSIONS = {"weasyprint": ("70.0",), "pydyf": ("0.13.0",)}
@@ -178,6 +179,8 @@ def write_part(document, variant: str | None) -> WrittenPart:
     options = pdf_options(variant)
     with _part_writer(capture) as writer, page_references_cached():
         pdf = writer.generate_pdf(document, None, 1, **options)
+    if "StructTreeRoot" in pdf.catalog:
+        make_accessible(pdf)  # as the public path's finisher does (finish.py)
     roles = {PAGE_TREE: "pages", capture.fonts_dictionary.number: "fonts"}
     parent_tree, kids = [], []
     if "StructTreeRoot" in pdf.catalog:
@@ -310,6 +313,10 @@ def join_written(parts, shell: WrittenPart, variant: str | None, labels, title: 
     from .finish import page_labels
     options = pdf_options(variant)
     book = _Book(_Output())
+    if any(part.parent_tree for part in parts):
+        book.descriptions = _descriptions(parts, labels)
+        # A handout has no title page: its chapter titles head it (finish.promote_headings).
+        book.promote = not any(H1 in data for part in parts for _, data, _ in part.objects)
     copies = {}  # id of a part -> how its marks read where it was first copied
     for part in parts:
         copies.setdefault(id(part), book.add(part))
@@ -350,6 +357,8 @@ class _Book:
         self.names: dict[str, bytes] = {}
         self.next_key = 0  # the parent tree's next key
         self.tagged = False
+        self.descriptions: dict[str, str] = {}  # anchor -> its links' /Contents, in words
+        self.promote = False  # each heading one level up: a document without an /H1
         # What a variant does to every object (PDF/A flags annotations printable) was done
         # in each part, as WeasyPrint wrote it; here it only adds the book's metadata.
         self.objects = ()
@@ -380,7 +389,10 @@ class _Book:
                             else b"%d" % (int(mark[2]) + offset), data)
 
         for number, data, stream in part.objects:
-            self.output.write(numbers[number], mapped(data), stream)
+            data = _described(mapped(data), self.descriptions)
+            if self.promote:
+                data = HEADING.sub(lambda heading: b"/S /H%d" % (int(heading[1]) - 1), data)
+            self.output.write(numbers[number], data, stream)
         self.page_references += [b"%d 0 R" % numbers[number] for number in part.pages]
         if part.parent_tree:
             for key, value in part.parent_tree:
@@ -530,6 +542,48 @@ def _joined_fonts(parts) -> dict:
                 if font.missing.setdefault(codepoint, glyph) != glyph:
                     LOGGER.warning("%s has no glyph for %r", font.family, chr(codepoint))
     return fonts
+
+
+#: A destination in a written part: [\0R12\0 /XYZ x y 0], its page a mark.
+DESTINATION = re.compile(rb"\[\x00R(\d+)\x00 /XYZ (\S+) (\S+)")
+#: A link annotation's target and its /Contents, which WeasyPrint makes the target's name.
+LINK_TARGET = re.compile(rb"/Dest (\((?:[^()\\]|\\.)*\))")
+
+
+#: A heading's structure type in a written object, and the first level's.
+HEADING = re.compile(rb"/S /H([2-6])(?![\w])")
+H1 = b"/S /H1"
+
+
+def _descriptions(parts, labels) -> dict[str, str]:
+    """Each anchor's description in words, from where the parts put anchors and headings."""
+    destinations, headings, first = {}, [], 0
+    for part in parts:
+        pages = {number: first + index for index, number in enumerate(part.pages)}
+        for name, data in part.names:
+            place = DESTINATION.match(data)
+            if name not in destinations and place:
+                destinations[name] = (pages[int(place[1])], float(place[3]))
+        headings += _headings(part.bookmarks, first)
+        first += len(part.pages)
+    return link_descriptions(destinations, headings, labels)
+
+
+def _headings(bookmarks, first: int):
+    for title, (page, _, y), children, _ in bookmarks:
+        yield page + first, y, title
+        yield from _headings(children, first)
+
+
+def _described(data: bytes, descriptions: dict[str, str]) -> bytes:
+    """data, a link annotation's /Contents put in words if it is one."""
+    target = LINK_TARGET.search(data) if descriptions and b"/Subtype /Link" in data else None
+    if target is None:
+        return data
+    name = target[1][1:-1].decode("latin-1")
+    if name not in descriptions:
+        return data
+    return data.replace(b"/Contents " + target[1], b"/Contents " + pydyf.String(descriptions[name]).data, 1)
 
 
 def _add_bookmarks(pdf, parts):

@@ -235,6 +235,38 @@ class HeadingIdTreeprocessor(Treeprocessor):
             self.registry.headings.append(Heading(level, element.get("id"), title))
 
 
+#: The level of a chapter's sections (Markdown ##): h3, under the book's h1 (its title) and the
+#: chapter's h2 (its title).
+SECTION_LEVEL = 3
+
+
+class HeadingLevelTreeprocessor(Treeprocessor):
+    """Sets each heading one level below where Markdown puts it: ## (a section) becomes <h3>.
+
+    The book has one h1, its title, and each chapter's title is an h2 (layout/_chapter.html),
+    so that a screen reader's list of headings has no gap (PDF/UA, Matterhorn 14). A box
+    (``::: review``, an alert, any <div class="…">) holds its headings at section level
+    whatever Markdown level they are written at: "Key terms" (###) is a heading beside the
+    chapter's sections, not one under its last section. Heading.level keeps the Markdown
+    level, by which the contents and the outline are made.
+    """
+
+    def run(self, root):
+        self._shift(root, 1)
+
+    def _shift(self, element, shift: int) -> None:
+        for child in element:
+            level = HEADING_TAGS.get(child.tag)
+            if level is not None:
+                child.tag = f"h{min(6, max(2, level + shift))}"
+            elif child.tag == "div" and child.get("class"):
+                # Levels as written, read before any heading of the box is moved.
+                levels = [HEADING_TAGS[inner.tag] for inner in child.iter() if inner.tag in HEADING_TAGS]
+                self._shift(child, SECTION_LEVEL - min(levels) if levels else shift)
+            else:
+                self._shift(child, shift)
+
+
 class HeadingIdExtension(Extension):
     def __init__(self, registry: IdRegistry, **kwargs):
         self.registry = registry
@@ -245,6 +277,8 @@ class HeadingIdExtension(Extension):
         # After attr_list (8), so that an id written as {#id} is kept, and after smarty (6),
         # so that titles carry the same curly quotes as the page.
         md.treeprocessors.register(HeadingIdTreeprocessor(md, self.registry), "book_heading_ids", 1)
+        # Last: every other processor (ids, links, index terms) reads the levels as written.
+        md.treeprocessors.register(HeadingLevelTreeprocessor(md), "book_heading_levels", 0)
 
 
 # --- Index marks: [words]{^}, [words]{^Heading; sub}, {^Heading; sub} ------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sys
 
-from .finish import page_labels
+from .finish import describe_links, make_accessible, page_labels, promote_headings
 
 
 class PublicPath:
@@ -35,6 +35,10 @@ class PublicPath:
 
         def finish(document, pdf):
             pdf.catalog["PageLabels"] = page_labels(labels)
+            if "StructTreeRoot" in pdf.catalog:
+                make_accessible(pdf)
+                promote_headings(pdf)  # a handout's chapter titles head it
+                describe_links(pdf, labels)
 
         return book.write_pdf(pdf_variant=variant, finisher=finish)
 

@@ -21,7 +21,10 @@ PRODUCTS = {
     "teacher": "the teacher's edition, with the teacher's notes: build/teacher.pdf",
     "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
     "web": "the web edition: build/book.html, one self-contained page for screens and phones",
+    "epub": "the EPUB 3 edition: build/book.epub, for e-readers, with the printed page numbers",
 }
+#: The products made from the reading edition's layout: one job lays it out for all of them.
+FROM_READING_EDITION = ("book", "handouts", "web", "epub")
 #: Set to 1 in the environment (or pass --public-path) to build by WeasyPrint's documented API only.
 PUBLIC_PATH_VARIABLE = "BOOKPRESS_PUBLIC_PATH"
 BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "

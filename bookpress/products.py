@@ -19,7 +19,7 @@ from .cache import PartCache
 from .errors import LOGGER, BookError, warn
 from .impose import saddle_stitch
 from .load import load_book
-from .model import HALF_PAPER, PRODUCTS, Book, Edition, Options
+from .model import FROM_READING_EDITION, HALF_PAPER, PRODUCTS, Book, Edition, Options
 from .pool import usable_cores
 
 @dataclass(frozen=True)
@@ -66,12 +66,12 @@ def make_products(root: Path, options: Options, names, on_done=None) -> list[Out
 
 
 def _jobs(names) -> list[tuple[str, ...]]:
-    # The handouts are cut from the reading edition: one job lays it out for both.
+    # The handouts are cut from the reading edition, and the screen editions carry its page
+    # numbers: one job lays it out for all of them.
     names = [name for name in PRODUCTS if name in names]
-    if "book" in names and "handouts" in names:
-        names.remove("handouts")
-        return [("book", "handouts") if name == "book" else (name,) for name in names]
-    return [(name,) for name in names]
+    reading = tuple(name for name in names if name in FROM_READING_EDITION)
+    others = [(name,) for name in names if name not in FROM_READING_EDITION]
+    return ([reading] if reading else []) + others
 
 
 def _run_job_apart(job: tuple[str, ...], root: Path, options: Options,
@@ -112,7 +112,7 @@ def _run_job(job: tuple[str, ...], root: Path, options: Options, book: Book) -> 
     """Make the job's products, then (when nothing was wrong) write them."""
     start = time.perf_counter()
     with warnings_checked(options.strict), _time_limit(options.timeout, job[0]):
-        made = _reading_edition(book, options, job) if job[0] in ("book", "handouts") else MAKERS[job[0]](book, options)
+        made = _reading_edition(book, options, job) if job[0] in FROM_READING_EDITION else MAKERS[job[0]](book, options)
     from .finish import write_atomically
     for item in made:
         write_atomically(item.path, item.data)
@@ -149,7 +149,29 @@ def _reading_edition(book: Book, options: Options, job) -> list[Made]:
         outputs.append(Made("book", path, pdf, typeset_book.pages))
     if "handouts" in job:
         outputs += _handouts(book, options, edition, typeset_book, _build_dir(book, options) / "handouts")
+    if "web" in job or "epub" in job:
+        outputs += _screen_editions(book, options, job, typeset_book)
     return outputs
+
+
+def _screen_editions(book: Book, options: Options, job, typeset_book) -> list[Made]:
+    """The web edition and the EPUB, numbered as the reading edition laid out here."""
+    from .screen import screen_book
+    paper = {"a4": "A4", "letter": "US Letter"}.get(options.paper, options.paper)
+    screen = screen_book(book, typeset_book, f"the {paper} reading edition (book.pdf)")
+    made = []
+    if "web" in job:
+        made.append(Made("web", _build_dir(book, options) / "book.html", _web_page(screen, book).encode(), 1))
+    if "epub" in job:
+        from .epub import make_epub
+        made.append(Made("epub", _build_dir(book, options) / "book.epub", make_epub(screen, book),
+                         len(screen.chapters)))
+    return made
+
+
+def _web_page(screen, book: Book) -> str:
+    from .web import web_page
+    return web_page(screen, book)
 
 
 def _booklet(book: Book, options: Options) -> list[Made]:
@@ -188,22 +210,7 @@ def _large_print(book: Book, options: Options) -> list[Made]:
     return [Made("large-print", _build_dir(book, options) / "large-print.pdf", pdf, pages)]
 
 
-def _web(book: Book, options: Options) -> list[Made]:
-    """One HTML page: no layout, so the index points to chapters and its links to the words."""
-    from .index import Occurrence, build_index
-    from .model import contents_entry
-    from .render import render_chapters, render_web_edition
-    chapters = render_chapters(book, for_screen=True)
-    occurrences = [Occurrence(mark.heading, mark.sub, mark.id, number, chapter.source.running_head)
-                   for number, chapter in enumerate(chapters) for mark in chapter.marks]
-    groups = build_index(book.index_terms, occurrences, ranges=False)
-    contents = tuple(contents_entry(chapter.headings, chapter.source.number, lambda heading: "")
-                     for chapter in chapters)
-    html = render_web_edition(book, chapters, contents, groups)
-    return [Made("web", _build_dir(book, options) / "book.html", html.encode(), 1)]
-
-
-MAKERS = {"booklet": _booklet, "teacher": _teacher, "large-print": _large_print, "web": _web}
+MAKERS = {"booklet": _booklet, "teacher": _teacher, "large-print": _large_print}
 
 
 # --- handouts ----------------------------------------------------------------------------------

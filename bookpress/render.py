@@ -233,10 +233,32 @@ def _render_chapter(book, chapter: ChapterSource, converter, registry, environme
     context = {"book": book.info, "chapter": chapter, "title_id": title.id,
                "body_html": Markup(body_html), "data": chapter.data}
     section, table_ids = figures.number_tables(_render_template(environment, "_chapter.html", context, chapter))
+    section = numbered_blocks(section, title.id)
     headings, marks = (title, *registry.headings), tuple(registry.marks)  # data text included
     html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
     return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks,
                            targets=figure_ids + table_ids)
+
+
+#: The blocks a printed page can begin with (an li, dt, dd or tr as well as what they hold).
+BLOCK_START = re.compile(r"<(p|li|h[1-6]|figure|table|tr|pre|blockquote|dt|dd)\b([^>]*)>")
+BLOCK_ID_SEPARATOR = "__"  # a heading's id is a slug of single hyphens: this cannot collide
+
+
+def numbered_blocks(section: str, prefix: str) -> str:
+    """Each block without an id gets one, "{prefix}__{n}", numbered in reading order.
+
+    Layout then reports the page each block begins on (its folios), so the screen editions
+    can mark where the printed pages begin. The print and the screen renderings of a
+    chapter hold the same blocks, so the same numbers.
+    """
+    numbers = iter(range(1, len(section)))
+
+    def number(match: re.Match) -> str:
+        if re.search(r'\sid="', match[2]):
+            return match[0]
+        return f'<{match[1]} id="{prefix}{BLOCK_ID_SEPARATOR}{next(numbers)}"{match[2]}>'
+    return BLOCK_START.sub(number, section)
 
 
 ATX_HEADING = re.compile(r"^ {0,3}#(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")

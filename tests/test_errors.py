@@ -226,7 +226,7 @@ def test_data_without_template(broken, capsys):
 def test_a_data_entry_missing_what_the_template_needs(broken, capsys):
     write(broken, "table.yml", "- characteristic: one\n  summary: fine\n- characteristic: two\n")
     err = fails(broken, capsys)
-    assert "chapters/table.yml: the template summary.html (line 11) needs a value that is missing" in err
+    assert "chapters/table.yml: the template summary.html (line 14) needs a value that is missing" in err
     assert "'summary'" in err
 
 
@@ -234,7 +234,7 @@ def test_a_template_syntax_error_names_template_and_line(broken, capsys):
     path = broken / "layout" / "summary.html"
     path.write_text(path.read_text().replace("{% endfor %}", "{% endfo %}"))
     err = fails(broken, capsys)
-    assert "summary.html:13: template error" in err
+    assert "summary.html:16: template error" in err
 
 
 def test_several_problems_are_reported_at_once(broken, capsys):

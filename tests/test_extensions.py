@@ -48,7 +48,7 @@ def test_heading_ids_are_unique_across_the_book_and_recorded():
     convert("## A section\n\n## A section", registry)
     assert [h.id for h in registry.headings] == ["a-section", "a-section-2"]
     html = convert("## A section", registry)
-    assert html == '<h2 id="a-section-3">A section</h2>'
+    assert html == '<h3 id="a-section-3">A section</h3>'
 
 
 def test_heading_titles_carry_smart_quotes_and_ids_stay_ascii():
@@ -60,7 +60,17 @@ def test_heading_titles_carry_smart_quotes_and_ids_stay_ascii():
 
 def test_an_explicit_heading_id_is_kept():
     registry = IdRegistry()
-    assert convert("## Title {#custom}", registry) == '<h2 id="custom">Title</h2>'
+    assert convert("## Title {#custom}", registry) == '<h3 id="custom">Title</h3>'
+
+
+def test_headings_sit_one_level_below_the_markdown_and_a_box_at_section_level():
+    """The book's title is its h1 and a chapter's title its h2: ## is h3, ### h4, and a box's
+    headings (### Key terms) sit beside the sections, at h3; the levels recorded stay Markdown's."""
+    registry = IdRegistry()
+    html = convert("## Section\n\n### Part\n\n#### Detail\n\n"
+                   "::: review\n### Key terms\n\nWords.\n\n#### Sub\n:::\n\n## Next", registry)
+    assert re.findall(r"<(h\d)[ >]", html) == ["h3", "h4", "h5", "h3", "h4", "h3"]
+    assert [heading.level for heading in registry.headings] == [2, 3, 4, 3, 4, 2]
 
 
 def test_the_allow_list_keeps_everything_the_books_markdown_makes():

@@ -126,7 +126,7 @@ def test_terms_are_indexed_wherever_they_stand_but_not_in_headings():
                           "staged *show trials*. Show trials; a show trial; showtrials; Great Terror.", terms)
     assert marks == [("NKVD", None), ("NKVD", None), ("show trials", None), ("show trials", None),
                      ("show trials", None)]
-    assert '<h2 id="the-nkvd">The NKVD</h2>' in html
+    assert '<h3 id="the-nkvd">The NKVD</h3>' in html
     assert 'the<a class="ix ix-next" id="ix_2"></a> People&rsquo;s Commissariat' in html
     assert '<em><a class="ix ix-next" id="ix_3"></a>show trials</em>' in html and "showtrials" in html
 

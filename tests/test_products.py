@@ -10,7 +10,7 @@ import pytest
 from bookpress.impose import padded, saddle_stitch
 from bookpress.load import load_book
 
-from conftest import ROOT, build_quietly
+from conftest import ROOT
 from pdfpages import MM, BookPdf, squash
 from test_book_pdf import contents_lines
 from test_index_pdf import check_every_locator
@@ -50,10 +50,8 @@ def test_saddle_stitch_order_reads_in_order_when_folded(count):
 # --- the built products -------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def products(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("products")
-    assert build_quietly("--root", str(ROOT), "--all", "--build-dir", str(folder)) == 0
-    return folder
+def products(every_product):
+    return every_product
 
 
 def test_all_products_are_built(products):

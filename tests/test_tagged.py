@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 from pypdf import PdfReader
 
 from bookpress.cli import main
-
-from conftest import ROOT
 
 
 def structure(reader: PdfReader):
@@ -41,7 +40,8 @@ def test_the_book_is_a_tagged_pdf_ua_document(book):
     assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
     counts, alts = structure(book.reader)
-    assert counts["/H1"] >= 10 and counts["/H2"] >= 20 and counts["/P"] >= 50
+    # One h1 (the book's title), an h2 for each chapter and the contents, h3 for sections.
+    assert counts["/H1"] == 1 and counts["/H2"] >= 10 and counts["/H3"] >= 20 and counts["/P"] >= 50
     assert counts["/Table"] >= 1 and counts["/TH"] >= 2, "table headers are marked as such"
     assert len(alts) == 2 and all(alt and len(alt) > 40 for alt in alts), "every figure has its alt text"
 
@@ -66,9 +66,11 @@ def test_the_joined_parts_make_one_structure_tree(book):
         for annotation in page.get("/Annots", []):
             annotation = annotation.get_object()
             element = entries[annotation["/StructParent"]].get_object()
-            if element["/S"] == "/Link":  # (WeasyPrint tags a few as /Span, as in a book it writes whole)
-                assert element["/K"][0].get_object().raw_get("/Obj").idnum == annotation.indirect_reference.idnum
-                links += 1
+            assert element["/S"] == "/Link", f"page {index + 1}"
+            objects = [kid.get_object().raw_get("/Obj").idnum for kid in element["/K"]
+                       if not isinstance(kid, int) and kid.get_object().get("/Type") == "/OBJR"]
+            assert annotation.indirect_reference.idnum in objects
+            links += 1
     assert links > 100
 
 
@@ -84,14 +86,16 @@ def test_each_font_is_embedded_once_for_the_whole_book(book):
     assert len({next(iter(found)) for found in files.values()}) == len(files)
 
 
-def test_handouts_are_tagged_too(tmp_path):
-    assert main(["--root", str(ROOT), "--product", "handouts", "--build-dir", str(tmp_path)]) == 0
-    for path in sorted((tmp_path / "handouts").glob("*.pdf")):
+def test_handouts_are_tagged_too(every_product):
+    """A handout has no title page: its chapter titles are its /H1s (the book's /H2s)."""
+    handouts = sorted((every_product / "handouts").glob("*.pdf"))
+    assert len(handouts) >= 6
+    for path in handouts:
         reader = PdfReader(path)
         assert "/StructTreeRoot" in reader.trailer["/Root"], path.name
         assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
         counts, _ = structure(reader)
-        assert counts["/H1"] >= 1
+        assert 1 <= counts["/H1"] <= 2 and counts["/H2"] >= 1, path.name  # its titles, its sections
 
 
 # WeasyPrint 70 leaves its sRGB colour profile file open when it writes PDF/A.
@@ -108,3 +112,81 @@ def test_an_archival_pdf_a_edition(project):
 def test_figures_are_tagged_in_reading_order(book, name):
     counts, alts = structure(book.reader)
     assert alts[0].startswith("A timeline") and alts[1].startswith("A bar chart")
+
+
+def elements(reader: PdfReader):
+    """Every structure element, in reading order."""
+    def walk(node):
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
+            if isinstance(kid, int):
+                continue
+            kid = kid.get_object()
+            if isinstance(kid, dict) and kid.get("/Type") != "/OBJR" and "/S" in kid:
+                yield kid
+                yield from walk(kid)
+    yield from walk(reader.trailer["/Root"]["/StructTreeRoot"])
+
+
+def test_headings_never_skip_a_level(book):
+    levels = [int(element["/S"][2:]) for element in elements(book.reader)
+              if re.fullmatch(r"/H[1-6]", element["/S"])]
+    assert levels[0] == 1 and levels.count(1) == 1
+    jumps = [(before, after) for before, after in zip(levels, levels[1:]) if after > before + 1]
+    assert not jumps
+    assert levels.count(2) >= 10  # the contents and each chapter, the index too
+
+
+def test_nothing_is_tagged_empty(book):
+    """Index marks and note calls are empty anchors in the HTML: no empty /Link or /Span stays."""
+    empty = [element["/S"] for element in elements(book.reader)
+             if element["/S"] in ("/Link", "/Span", "/NonStruct") and not element.get("/K")]
+    assert not empty
+
+
+def test_running_heads_and_folios_are_artifacts(book):
+    """Only what the tree holds is marked content with an MCID; the margins are pagination."""
+    root = book.reader.trailer["/Root"]["/StructTreeRoot"]
+    numbers = root["/ParentTree"]["/Nums"]
+    entries = dict(zip(numbers[::2], numbers[1::2]))
+    tree_elements = {element.indirect_reference.idnum for element in elements(book.reader)
+                     if element.indirect_reference is not None}
+    pagination = 0
+    for index, page in enumerate(book.pages):
+        content = page.get_contents().get_data()
+        mcids = [int(found) for found in re.findall(rb"/MCID (\d+)", content)]
+        marked = entries[page["/StructParents"]].get_object()
+        assert mcids == list(range(len(marked))), f"page {index + 1}"
+        assert all(element.idnum in tree_elements for element in marked), f"page {index + 1}"
+        pagination += len(re.findall(rb"/Artifact\s*<</Type /Pagination>>\s*BDC", content))
+    body = [label for label in book.reader.page_labels if label.isdigit()]
+    assert pagination >= len(body), "every folio of the body is an artifact"
+
+
+def test_every_annotation_prints_and_says_where_its_link_leads(book):
+    reader = book.reader
+    labels = reader.page_labels
+    destinations = {name: reader.get_destination_page_number(dest)
+                    for name, dest in reader.named_destinations.items()}
+    internal = 0
+    for page in book.pages:
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            assert annotation["/F"] & 4, "printed, as on the screen"
+            if "/Dest" not in annotation:
+                assert annotation["/Contents"] == annotation["/A"]["/URI"]
+                continue
+            described = re.fullmatch(r"(?:(.+), )?page ([0-9ivxlc]+)", annotation["/Contents"])
+            assert described, annotation["/Contents"]
+            assert described[2] == labels[destinations[annotation["/Dest"]]]
+            internal += 1
+    assert internal > 300
+    contents = [annotation.get_object()["/Contents"] for annotation in book.pages[4].get("/Annots", [])]
+    assert any(re.fullmatch(r"The Gulag Labour Camp System, page \d+", text) for text in contents), contents
+
+
+def test_table_headers_carry_their_scope(book):
+    cells = [element for element in elements(book.reader) if element["/S"] == "/TH"]
+    scopes = [cell["/A"]["/Scope"] for cell in cells]
+    assert scopes.count("/Row") == 8, "each characteristic heads its row"
+    assert "/Column" in scopes and set(scopes) == {"/Row", "/Column"}
