@@ -29,6 +29,9 @@ def parse_arguments(argv):
     parser.add_argument("--marks", action="store_true", help="add crop marks to book.pdf for a print shop")
     parser.add_argument("--check", action="store_true",
                         help="check every source and report all problems, without building")
+    parser.add_argument("--report", action="store_true",
+                        help="with --check: print how hard each chapter reads (words, sentences, the "
+                             "longest sentence, Flesch-Kincaid grade)")
     parser.add_argument("--force", action="store_true", help="rebuild even when nothing has changed")
     parser.add_argument("--watch", action="store_true", help="rebuild whenever a source changes")
     parser.add_argument("--pdf-variant", choices=PDF_VARIANTS, default="pdf/ua-1",
@@ -56,8 +59,8 @@ def main(argv=None) -> int:
                       timeout=arguments.timeout, pdf_variant=arguments.pdf_variant, jobs=arguments.jobs,
                       public_path=arguments.public_path)
     names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
-    if arguments.check:
-        return _reported(root, lambda: _check(root, options), CHECKED)
+    if arguments.check or arguments.report:
+        return _reported(root, lambda: _check(root, options, report=arguments.report), CHECKED)
     if arguments.watch:
         from .watch import watch
         return watch(root, lambda: build_once(root, options, names, force=True))
@@ -91,16 +94,22 @@ def build_once(root: Path, options: Options, names, force: bool = False) -> int:
     return 0
 
 
-def _check(root: Path, options: Options) -> int:
-    """Every check of a build, without layout: sources, data, templates, index, both editions."""
+def _check(root: Path, options: Options, report: bool = False) -> int:
+    """Every check of a build, without layout: sources, data, templates, index, both editions;
+    with report, the reading level of each chapter."""
     from .build import warnings_checked
     from .load import load_book
     from .model import Edition
+    from .readability import report as reading_report
+    from .readability import warn_hard_chapters
     from .render import render_chapters
     with warnings_checked(options.strict):
         book = load_book(root)
+        warn_hard_chapters(book)
         for edition in (Edition(), Edition(teacher=True)):
             render_chapters(book, edition)
+    if report:
+        print(reading_report(book, root))
     return 0
 
 

@@ -812,3 +812,185 @@ class AlertExtension(Extension):
     def extendMarkdown(self, md):
         # Before quotations (20), which would take the block as one of theirs.
         md.parser.blockprocessors.register(AlertBlockProcessor(md.parser), "github_alert", 21)
+
+
+# --- Key terms: the list under a heading "Key terms" in a box --------------------------------
+
+#: The heading, in any level or case, whose list in a box holds the chapter's key terms.
+KEY_TERMS_HEADING = "key terms"
+KEY_TERM = "key-term"  # the class of a key term's list item; its id is "term-<term>"
+
+
+class KeyTermTreeprocessor(Treeprocessor):
+    """Gives each item of a box's key-terms list an id and the class "key-term".
+
+    A key-terms list is the list right after a heading "Key terms" inside a box (::: review,
+    <aside>, any <div class="…">), each item starting with its term in bold:
+    ``- **Gulag** — the Main Administration of Camps``. The glossary (backmatter.py) is
+    gathered from these items and links to them, so it can print the page of each.
+    """
+
+    def __init__(self, md, registry: IdRegistry):
+        super().__init__(md)
+        self.registry = registry
+
+    def run(self, root):
+        for box in root.iter():
+            if box.tag == "aside" or (box.tag == "div" and box.get("class")):
+                children = list(box)
+                for heading, following in zip(children, children[1:]):
+                    if _is_key_terms_heading(heading) and following.tag in ("ul", "ol"):
+                        for item in following.findall("li"):
+                            self._mark(item)
+
+    def _mark(self, item) -> None:
+        term = _bold_term(item)
+        if term is None or item.get("id"):
+            return
+        item.set("id", self.registry.claim("term-" + slugify(term)))
+        _add_class(item, KEY_TERM)
+
+
+def _is_key_terms_heading(element) -> bool:
+    if element.tag not in HEADING_TAGS:
+        return False
+    return " ".join("".join(element.itertext()).split()).casefold() == KEY_TERMS_HEADING
+
+
+def _bold_term(item) -> str | None:
+    """The words of the bold term that opens a list item (in its paragraph, in a loose list)."""
+    holder = item[0] if len(item) and item[0].tag == "p" and not (item.text or "").strip() else item
+    if (holder.text or "").strip() or not len(holder):
+        return None
+    first = holder[0]
+    if first.tag == "em" and len(first) and first[0].tag == "strong" and not (first.text or "").strip():
+        first = first[0]  # ***term***: Python-Markdown may nest them either way
+    if first.tag != "strong":
+        return None
+    return " ".join("".join(first.itertext()).split()) or None
+
+
+class KeyTermExtension(Extension):
+    def __init__(self, registry: IdRegistry, **kwargs):
+        self.registry = registry
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        # After the index terms (7), so that the term's own words are indexed as elsewhere,
+        # and before the heading levels (0) change, which this does not depend on.
+        md.treeprocessors.register(KeyTermTreeprocessor(md, self.registry), "key_terms", 3)
+
+
+# --- Source boxes: ::: source {#name} … ::: ----------------------------------------------------
+
+SOURCE_BOX = "source"  # the class of a source box, and the name after ':::'
+#: The opening line of a source box, with the name a cross-reference ({@name}) gives it.
+SOURCE_START = re.compile(r"^:::[ ]*source[ ]*(?:\{[ ]*#(?P<id>[A-Za-z][\w-]*)[ ]*\})?[ ]*(?:\n|$)")
+#: The provenance: the first paragraph of the box that starts with an em dash, or two
+#: hyphens (a keyboard's dash), and a space: "— Nikita Khrushchev, speech …, 1956".
+PROVENANCE = re.compile(r"^[ ]{0,3}(?:\u2014|--)(?!-)[ \t]*")
+SOURCE_TITLE = "source-title"  # the class of the box's heading; render writes its number
+SOURCE_EXTRACT = "source-extract"
+PROVENANCE_CLASS = "provenance"
+
+
+class SourceBlockProcessor(FencedBlockProcessor):
+    """A primary source: its extract, the provenance line, then what follows (questions).
+
+    ``<div class="source" id="name">`` holds a heading render numbers ("Source 2.3"), the
+    extract in ``<blockquote class="source-extract">``, ``<p class="provenance">`` and the
+    rest as written. A quotation written with '>' is the extract itself.
+    """
+
+    def __init__(self, parser, registry: IdRegistry):
+        super().__init__(parser)
+        self.registry = registry
+
+    def test(self, parent, block):
+        return bool(SOURCE_START.match(block))
+
+    def run(self, parent, blocks):
+        opening = SOURCE_START.match(blocks[0])
+        blocks[0] = blocks[0][opening.end():]
+        for index, block in enumerate(blocks):
+            end = self.END.search(block)
+            if end:
+                rest = block[end.end():]
+                inner = [*blocks[:index], block[:end.start()]]
+                del blocks[:index + 1]
+                if rest.strip():
+                    blocks.insert(0, rest)
+                self._box(parent, opening["id"], [b for b in inner if b.strip()])
+                return True
+        blocks[0] = opening[0] + blocks[0]
+        return False  # no closing fence: the checks report it
+
+    def _box(self, parent, name: str | None, inner: list[str]) -> None:
+        box = etree.SubElement(parent, "div", {"class": SOURCE_BOX,
+                                               "id": self.registry.claim(name or SOURCE_BOX)})
+        etree.SubElement(box, "p", {"class": SOURCE_TITLE}).text = "Source"
+        at = next((i for i, block in enumerate(inner) if PROVENANCE.match(block)), None)
+        if at is None:  # warned of by load.check_source_boxes; the extract runs to a heading
+            at = next((i for i, block in enumerate(inner) if block.lstrip().startswith("#")), len(inner))
+            extract, provenance, rest = inner[:at], None, inner[at:]
+        else:
+            extract, provenance, rest = inner[:at], PROVENANCE.sub("", inner[at], count=1), inner[at + 1:]
+        if extract and all(block.lstrip().startswith(">") for block in extract):
+            self.parser.parseBlocks(box, extract)
+            box[-1].set("class", SOURCE_EXTRACT)
+        elif extract:
+            self.parser.parseBlocks(etree.SubElement(box, "blockquote", {"class": SOURCE_EXTRACT}), extract)
+        if provenance is not None:
+            self.parser.parseBlocks(box, [provenance])
+            box[-1].set("class", PROVENANCE_CLASS)
+        self.parser.parseBlocks(box, rest)
+
+
+class SourceTitleTreeprocessor(Treeprocessor):
+    """Makes each source box's title a heading, above the headings written in the box.
+
+    After heading ids (1), so that the title is in neither the contents nor the outline; before
+    heading levels (0), which set it at a box's level (h3) and the box's "Questions" below it.
+    """
+
+    def __init__(self, md, registry: IdRegistry):
+        super().__init__(md)
+        self.registry = registry
+
+    def run(self, root):
+        for box in root.iter("div"):
+            if box.get("class") == SOURCE_BOX and len(box) and box[0].get("class") == SOURCE_TITLE:
+                levels = [HEADING_TAGS[inner.tag] for inner in box.iter() if inner.tag in HEADING_TAGS]
+                box[0].tag = f"h{max(1, min(levels, default=3) - 1)}"
+                box[0].set("id", self.registry.claim(f"{box.get('id')}-title"))
+
+
+def check_source_boxes(body: str, body_line: int, path: Path, root: Path | None = None) -> None:
+    """A warning for each source box without its provenance line, at the box's first line."""
+    from .errors import warn
+    opened = None
+    for number, line in enumerate(body.split("\n"), start=body_line):
+        if SOURCE_START.match(line):
+            opened, found = number, False
+        elif opened is not None and re.match(r"^:::[ ]*$", line):
+            if not found:
+                warn(path, opened, "the source box has no provenance line: who wrote it, what it is, "
+                                   "when and where",
+                     "add a paragraph that starts with an em dash (— or --) after the extract, e.g. "
+                     "'— Nikita Khrushchev, speech to the 20th Party Congress, Moscow, 25 February 1956'")
+            opened = None
+        elif opened is not None and PROVENANCE.match(line):
+            found = True
+
+
+class SourceBoxExtension(Extension):
+    def __init__(self, registry: IdRegistry, **kwargs):
+        self.registry = registry
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md):
+        md.registerExtension(self)
+        # Before the other fenced blocks (105), which would take '::: source' as a plain box.
+        md.parser.blockprocessors.register(SourceBlockProcessor(md.parser, self.registry), "source_box", 106)
+        md.treeprocessors.register(SourceTitleTreeprocessor(md, self.registry), "source_titles", 0.5)

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BookError, raise_all
+from .errors import BookError, BookErrors, raise_all
+from .maps import MAP_KEYS, MapFigure, load_map
 from .sources import (CALENDAR_HINT, YamlDocument, describe, load_yaml, read_text, shown,
                       text_problem, unknown_key)
 
@@ -25,8 +26,9 @@ MAX_BAR_VALUE = 10 ** 15  # far above any count a school chart shows; beyond it,
 #: (layout/figure-bar-chart.svg): below 4 there is no whole step to draw.
 MIN_LARGEST_BAR = 4
 MONTHS = ("", "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.")
-KEYS = {"timeline": ("kind", "events"), "bar-chart": ("kind", "unit", "source", "bars")}
-EVENT_KEYS = ("date", "label")
+KEYS = {"timeline": ("kind", "events"), "bar-chart": ("kind", "unit", "source", "bars"),
+        "map": MAP_KEYS}
+EVENT_KEYS = ("date", "label", "chapters")  # chapters: the chapters that open with the event
 BAR_KEYS = ("label", "value")
 DATE_HINT = "write it as year-month-day, year-month or year: 1934-12-01, 1934-12, 1934"
 
@@ -35,6 +37,9 @@ DATE_HINT = "write it as year-month-day, year-month or year: 1934-12-01, 1934-12
 class TimelineEvent:
     date: str  # as printed: '1934', 'Dec. 1934', '1 Dec. 1934'
     label: str
+    chapters: tuple[str, ...] = ()  # the chapters (by name) whose key dates it is
+    line: int | None = None  # of the data file, where a problem with its chapters is reported
+    sort: str = ""  # the date as written, 1934-12-01: events sort by it
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class FigureData:
     bars: tuple[Bar, ...] = ()
     unit: str = ""
     source: str = ""
+    map: MapFigure | None = None  # a map's places, laid out (bookpress/maps.py)
 
 
 def load_figure(path: Path) -> FigureData:
@@ -65,17 +71,21 @@ def load_figure(path: Path) -> FigureData:
     kind = document.data.get("kind")
     if not isinstance(kind, str) or kind not in KEYS:
         raise document.error("kind" if "kind" in document.data else None, _kind_message(kind),
-                             "write kind: timeline or kind: bar-chart")
+                             "write kind: timeline, kind: bar-chart or kind: map")
     errors = _unknown_keys(document, KEYS[kind])
     try:
         if kind == "timeline":
             figure = FigureData("timeline", path, events=_events(document))
+        elif kind == "map":
+            figure = FigureData("map", path, map=load_map(document))
         else:
             figure = FigureData("bar-chart", path, bars=_bars(document),
                                 unit=_optional_text(document, "unit"),
                                 source=_optional_text(document, "source"))
     except BookError as error:
         errors.append(error)
+    except BookErrors as many:  # a map reports each of its places' problems
+        errors.extend(many.errors)
     raise_all(errors)
     return figure
 
@@ -156,7 +166,26 @@ def _event(entry, path: Path, line: int) -> TimelineEvent:
     if len(label) > MAX_TIMELINE_LABEL:
         raise BookError(path, line, f"the label is {len(label)} characters long; "
                         f"at most {MAX_TIMELINE_LABEL} fit", "shorten it")
-    return TimelineEvent(date, label)
+    return TimelineEvent(date, label, _event_chapters(entry.get("chapters"), path, line), line,
+                         _sortable_date(entry.get("date")))
+
+
+def _event_chapters(value, path: Path, line: int) -> tuple[str, ...]:
+    """The chapters an event is a key date of, by their names: chapters: [great-purge]."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(name, str) and name.strip() for name in value):
+        raise BookError(path, line, f"'chapters' should be a list of chapter names, not {describe(value)}",
+                        "name each chapter by its file name without the number and .md: "
+                        "chapters: [great-purge, show-trials]")
+    return tuple(name.strip() for name in value)
+
+
+def _sortable_date(value) -> str:
+    """The date as year-month-day text, which sorts in date order (1934 before 1934-12)."""
+    return value.isoformat() if isinstance(value, datetime.date) else str(value).strip()
 
 
 def _date(value, path: Path, line: int) -> str:

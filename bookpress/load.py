@@ -14,17 +14,19 @@ from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
 
 from .errors import BookError, BookErrors, raise_all, warn
-from .extensions import INDEX_MARK
+from .extensions import INDEX_MARK, check_source_boxes
 from .figures import CROSS_REFERENCE, FIGURE_IMAGE, load_figure
 from .fonts import check_characters
 from .imprint import KNOWN_LICENCES, licence_kind
 from .index import load_terms, parse_mark
 from .model import WEB_LINK_FORMS, Book, BookInfo, ChapterSource
+from .pictures import check_credit_files, reference_names
 from .sanitize import MAX_DEPTH, depth_after, html_elements
 from .sources import (CALENDAR_HINT, YamlDocument, describe, did_you_mean, is_file, is_plain_name,
                       load_yaml, read_text, shown, text_problem, unknown_key)
 
-TYPE_NAMES = {str: "text", bool: "yes or no", list: "a list", datetime.date: "a date like 2026-09-01"}
+TYPE_NAMES = {str: "text", bool: "yes or no", list: "a list", datetime.date: "a date like 2026-09-01",
+              float: "a number"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: The build stamps the PDF and its fonts with the book's date, as time counted from 1970.
 EARLIEST_DATE = datetime.date(1970, 1, 1)
@@ -35,7 +37,7 @@ BOOK_KEYS = {  # key: (type, required)
     "edition": (str, True), "date": (datetime.date, True), "licence": (str, True),
     "subject": (str, False), "keywords": (list, False), "chapters": (list, True),
     "series": (str, False), "attribution": (str, False),
-    "web_links": (str, False),
+    "web_links": (str, False), "target_grade": (float, False),
 }
 CHAPTER_KEYS = {
     "title": (str, True), "short_title": (str, False), "numbered": (bool, False),
@@ -81,10 +83,34 @@ def load_book(root: Path) -> Book:
     _warn_website_keys(website_keys)
     _check_unique_names(chapters, listed_lines, book_yml.path, errors)
     _check_cross_references(chapters, errors)
+    chapters = _with_key_dates(chapters, errors)
     raise_all(errors)
     _warn_unlisted(chapters_dir, [path for path, _ in files])
     check_characters(root, chapters)
     return Book(root=root, info=info, chapters=_numbered(chapters), index_terms=terms)
+
+
+def _with_key_dates(chapters: list[ChapterSource], errors: list[BookError]) -> list[ChapterSource]:
+    """Each chapter with the events of the book's timelines tagged with its name, in date order.
+
+    The book's timelines are the data files of kind timeline its chapters draw as figures:
+    the chronology the reader sees and the chapters' key dates come from the same lines.
+    """
+    timelines = {figure.path: figure for chapter in chapters for _, figure in chapter.figures
+                 if figure.kind == "timeline"}  # a timeline drawn twice is read once
+    names = [chapter.slug for chapter in chapters]
+    tagged: dict[str, list] = {}
+    for path, event in ((path, event) for path in sorted(timelines) for event in timelines[path].events):
+        for name in event.chapters:
+            if name in names:
+                tagged.setdefault(name, []).append(event)
+            else:
+                errors.append(BookError(path, event.line, f"the event's 'chapters' names '{shown(name)}', "
+                                        "but the book has no chapter of that name",
+                                        did_you_mean(name, names) or "name a chapter by its file name "
+                                        f"without the number and .md: {', '.join(names)}"))
+    return [replace(chapter, key_dates=tuple(sorted(tagged[chapter.slug], key=lambda event: event.sort)))
+            if chapter.slug in tagged else chapter for chapter in chapters]
 
 
 def _check_cross_references(chapters: list[ChapterSource], errors: list[BookError]) -> None:
@@ -93,6 +119,7 @@ def _check_cross_references(chapters: list[ChapterSource], errors: list[BookErro
                for chapter in chapters
                for match in FIGURE_IMAGE.finditer(without_code(chapter.body))}
     targets |= {f"table-{chapter.slug}" for chapter in chapters if chapter.caption}
+    targets |= {name for chapter in chapters for name in reference_names(without_code(chapter.body))}
     for chapter in chapters:
         for path, number, line in _markdown_lines(chapter):
             for match in CROSS_REFERENCE.finditer(line):
@@ -178,9 +205,21 @@ def _book_info(doc: YamlDocument, errors: list[BookError]) -> BookInfo | None:
             licence=values["licence"], subject=values.get("subject", ""),
             keywords=tuple(keywords) if isinstance(keywords, list) else (),
             series=values.get("series", ""), attribution=values.get("attribution", ""),
-            web_links=str(values.get("web_links", WEB_LINK_FORMS[0])).strip())
+            web_links=str(values.get("web_links", WEB_LINK_FORMS[0])).strip(),
+            target_grade=_target_grade(doc, values.get("target_grade"), errors))
     except KeyError:
         return None  # a required key is missing: already reported
+
+
+def _target_grade(doc: YamlDocument, grade, errors: list[BookError]) -> float | None:
+    """A school grade the text should not read above: 1 (the first year) to 18 (graduate)."""
+    if not isinstance(grade, float):
+        return None  # absent, or not a number: the type check said so
+    if not 1 <= grade <= 18:
+        errors.append(doc.error("target_grade", f"target_grade {grade:g} is not a school grade",
+                                "write a grade from 1 to 18, e.g. target_grade: 9 for pupils of 14 to 15"))
+        return None
+    return grade
 
 
 def _web_links_problems(doc: YamlDocument, form) -> list[BookError]:
@@ -284,7 +323,8 @@ def _load_chapter(path: Path, root: Path, website_keys: list) -> ChapterSource:
     values = _checked_mapping(doc, CHAPTER_KEYS, errors, "the front matter", unknown)
     _sort_unknown_keys(doc, unknown, website_keys)
     prose = without_code(body)  # what the checks read: code is text to print
-    for check in (_check_fences, _check_images, check_raw_html, _check_markdown_nesting):
+    for check in (_check_fences, _check_images, check_raw_html, _check_markdown_nesting,
+                  check_credit_files, check_source_boxes):
         _collect(errors, check, prose, body_line, path, root)
     raise_all(errors)
     data, data_path = _load_data(values, doc, path, root) if "data" in values else (None, None)
@@ -690,7 +730,9 @@ def _missing_key_hint(doc: YamlDocument, key: str, strangers: list) -> str:
 
 
 def _as_kind(kind, value):
-    """A date written in quotes, or with a time of day, as the date it names."""
+    """A date written in quotes, or with a time of day, as the date it names; 9 as 9.0."""
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
     if kind is datetime.date and isinstance(value, datetime.datetime):
         return value.date()
     if kind is datetime.date and isinstance(value, str) and ISO_DATE.match(value.strip()):
@@ -716,6 +758,8 @@ def _type_hint(key: str, kind) -> str:
         return f"write the date as year-month-day, e.g. {key}: 2026-09-01"
     if kind is bool:
         return f"write {key}: true or {key}: false"
+    if kind is float:
+        return f"write a number, e.g. {key}: 9"
     return f"write one '  - …' a line below '{key}:', or {key}: [one, other]"
 
 

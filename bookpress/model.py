@@ -90,6 +90,7 @@ class BookInfo:
     series: str = ""  # the line above the title on the cover, e.g. "A classroom booklet"
     attribution: str = ""  # the credit owed to material it adapts, printed in the imprint
     web_links: str = "footnote"  # how print shows a web address: one of WEB_LINK_FORMS
+    target_grade: float | None = None  # the reading level aimed at (Flesch–Kincaid), if any
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class ChapterSource:
     data_path: Path | None = None
     figures: tuple = ()  # (source as written, FigureData) of the figures drawn from data
     caption: str | None = None  # of the table or figure the chapter's template draws
+    key_dates: tuple = ()  # TimelineEvent of the book's timeline tagged with this chapter, in date order
 
     def line_naming(self, *needles: str) -> int | None:
         """The first line of the body that holds one of the needles, to point the teacher there."""

@@ -21,6 +21,7 @@ from .impose import saddle_stitch
 from .load import load_book
 from .model import FROM_READING_EDITION, HALF_PAPER, PRODUCTS, Book, Edition, Options
 from .pool import usable_cores
+from .readability import warn_hard_chapters
 
 @dataclass(frozen=True)
 class Output:
@@ -37,6 +38,7 @@ def make_products(root: Path, options: Options, names, on_done=None) -> list[Out
     """Build the named products; independent ones in parallel processes when there are several."""
     with warnings_checked(options.strict):
         book = load_book(root)  # every source checked once, before any layout
+        warn_hard_chapters(book)
     from .join import PublicPath, choose_path
     if isinstance(choose_path(options.public_path), PublicPath):  # said once, here
         options = dataclasses.replace(options, public_path=True)

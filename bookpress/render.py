@@ -18,10 +18,14 @@ from .extensions import (AutoIndexExtension, CrossReferenceExtension, FencedBloc
 from .extensions import PAGE_LINK, BookLinks, LinkExtension, slugify
 from .extensions import CodeExtension, CodeLineFormatter
 from .extensions import AlertExtension, HtmlBoxExtension
+from .extensions import KeyTermExtension
+from .extensions import SOURCE_BOX, SOURCE_TITLE, SourceBoxExtension
+from .pictures import PictureFigureExtension, credit_of, warn_uncredited
 from .imprint import licence_of
 from .index import IndexGroup, unused_terms
 from .sanitize import (MAX_DEPTH, Dropped, clean_html, depth_after, dropped_by_allow_list,
                        html_elements)
+from .sanitize import HTML_TAG, VOID_TAGS
 from .sources import did_you_mean
 from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
 
@@ -48,11 +52,13 @@ def render_chapters(book: Book, edition: Edition = Edition(),
     environment = template_environment(book.layout_dir)
     environment.globals["convert_markdown"] = _snippet_converter(
         markdown_converter(registry, book.index_terms, edition.dropped_blocks, links))
-    figures = FigureNumbers(registry)
+    figures = FigureNumbers(registry, for_screen)
     chapters = tuple(_render_chapter(book, chapter, converter, registry, environment, figures,
                                      links) for chapter in book.chapters)
     unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
     chapters = tuple(figures.fill_references(chapter) for chapter in chapters)
+    from .backmatter import back_matter  # it renders with this module's templates
+    chapters += back_matter(book, chapters, registry, environment)
     chapters = resolve_links(chapters, links)
     warn_links_to_nowhere(chapters)
     if not for_screen:
@@ -156,10 +162,16 @@ def _place_of(source: ChapterSource, text: str) -> tuple[Path, int | None]:
 
 
 class FigureNumbers:
-    """Figures numbered in reading order across the book, and the references to them."""
+    """Figures and sources numbered in reading order, and the references to them.
 
-    def __init__(self, registry: IdRegistry):
+    Figures (drawn from data, or pictures of assets/) are numbered across the book, sources
+    within their chapter ("Source 2.3"). for_screen: a source box is a <figure> for screens,
+    a <section> (a /Sect of the PDF's tags) in print.
+    """
+
+    def __init__(self, registry: IdRegistry, for_screen: bool = False):
         self.registry = registry
+        self.for_screen = for_screen
         self.by_name: dict[str, tuple[str, str]] = {}  # name in {@name} -> (element id, "Figure 2")
         self.counts = {"Figure": 0, "Table": 0}
 
@@ -169,13 +181,16 @@ class FigureNumbers:
         return self.counts[kind]
 
     def insert(self, html: str, chapter: ChapterSource, environment) -> tuple[str, tuple[str, ...]]:
-        """The chapter's HTML with each data figure drawn; and the ids of its figures."""
+        """The chapter's HTML with each data figure drawn and each picture made a figure; and
+        the ids of its figures."""
         drawn = dict(chapter.figures)
         ids = []
 
         def draw(match):
+            if match["picture"]:
+                return self._picture(match, chapter, environment, ids)
             tag = match[1] or match[2]
-            attributes = {name: htmllib.unescape(value) for name, value in re.findall(r'(\w+)="([^"]*)"', tag)}
+            attributes = _attributes(tag)
             figure = drawn.get(attributes.get("src"))
             if figure is None:
                 return match[0]
@@ -187,7 +202,46 @@ class FigureNumbers:
                 "figure": figure, "figure_id": figure_id, "number": number,
                 "alt": attributes.get("alt", ""), "caption": attributes.get("title", "")}, chapter)
 
-        return FIGURE_TAG.sub(draw, html), tuple(ids)
+        return FIGURES.sub(draw, html), tuple(ids)
+
+    def _picture(self, match, chapter: ChapterSource, environment, ids: list) -> str:
+        """A picture alone in its paragraph as a numbered figure, with its caption and credit."""
+        attributes = _attributes(match["picture"])
+        src, stem = attributes.get("src", ""), Path(unquote(attributes.get("src", ""))).stem
+        figure_id = self.registry.claim(attributes.get("id") or f"figure-{slugify(stem)}")
+        number = self._number("Figure", attributes.get("id") or stem, figure_id)
+        self.by_name.setdefault(stem, self.by_name[attributes.get("id") or stem])
+        ids.append(figure_id)
+        credit_html, credit_url = match["credit"], ""
+        if credit_html is None and (credit := credit_of(_picture_file(chapter, src))) is not None:
+            credit_html, credit_url = htmllib.escape(credit.text), credit.url
+        if credit_html is None and not self.for_screen:  # once: print renders before screens
+            warn_uncredited(*_source_place(chapter, re.escape(src)), src)
+        credit_text = htmllib.unescape(re.sub(r"<[^>]+>", "", credit_html or ""))
+        return _render_template(environment, "_picture.html", {
+            "figure_id": figure_id, "number": number, "src": src, "alt": attributes.get("alt", ""),
+            "caption": attributes.get("title", ""), "credit": Markup(credit_html or ""),
+            "credit_text": " ".join(credit_text.split()), "credit_url": credit_url}, chapter)
+
+    def number_sources(self, html: str, chapter: ChapterSource) -> tuple[str, tuple[str, ...]]:
+        """Each source box numbered in its chapter, its heading saying so ("Source 2.3"), and
+        made the element that groups it: a <section> in print, a <figure> on screens."""
+        ids, boxes, count = [], [], 0
+        for match in SOURCE_BOX_TAG.finditer(html):
+            count += 1
+            label = f"Source {chapter.number}.{count}" if chapter.number else f"Source {count}"
+            self.by_name[match["id"]] = (match["id"], label)
+            ids.append(match["id"])
+            boxes.append((match, _element_end(html, match.start()), label))
+        tag = "figure" if self.for_screen else "section"
+        for match, end, label in reversed(boxes):  # from the end: the places before stay
+            inner = html[match.end():end - len("</div>")]
+            inner = SOURCE_TITLE_TAG.sub(lambda title: f"{title[1]}{label}{title[2]}", inner, count=1)
+            described = PROVENANCE_TAG.search(inner) and f' aria-describedby="{match["id"]}-provenance"' or ""
+            inner = PROVENANCE_TAG.sub(rf'\1 id="{match["id"]}-provenance"', inner, count=1)
+            html = (f'{html[:match.start()]}<{tag} class="{SOURCE_BOX}" id="{match["id"]}" '
+                    f'aria-labelledby="{match["id"]}-title"{described}>{inner}</{tag}>{html[end:]}')
+        return html, tuple(ids)
 
     def number_tables(self, section: str) -> tuple[str, tuple[str, ...]]:
         """Captioned tables (drawn by a chapter's template) numbered: 'Table 1. …'."""
@@ -201,12 +255,42 @@ class FigureNumbers:
 
     def fill_references(self, chapter: RenderedChapter) -> RenderedChapter:
         def label(match):
+            if match[1] not in self.by_name:  # a picture in a sentence: load knew only its name
+                if not self.for_screen:
+                    warn(*_source_place(chapter.source, re.escape("{@" + match[1] + "}")),
+                         f"{{@{match[1]}}} names a picture that is not a figure",
+                         "give the picture a paragraph of its own, with a blank line before and after")
+                return match[1]
             target_id, text = self.by_name[match[1]]
             return f'<a class="xref" href="#{target_id}">{text}</a>'
         return replace(chapter, html=XREF.sub(label, chapter.html), section=XREF.sub(label, chapter.section))
 
 
+def _attributes(tag: str) -> dict[str, str]:
+    return {name: htmllib.unescape(value) for name, value in re.findall(r'([\w-]+)="([^"]*)"', tag)}
+
+
+def _element_end(html: str, start: int) -> int:
+    """Where the element that opens at start ends, after its closing tag."""
+    depth = 0
+    for found in HTML_TAG.finditer(html, start):
+        closing, tag, self_closing = found.groups()
+        if tag.lower() in VOID_TAGS or self_closing:
+            continue
+        depth += -1 if closing else 1
+        if depth == 0:
+            return found.end()
+    return len(html)
+
+
 FIGURE_TAG = re.compile(r"<p>\s*(<img\b[^>]*\.ya?ml\"[^>]*>)\s*</p>|(<img\b[^>]*\.ya?ml\"[^>]*>)")
+#: A picture alone in its paragraph, as pictures.PictureFigureTreeprocessor marks it.
+PICTURE_TAG = re.compile(r'<p class="picture">\s*(?P<picture><img\b[^>]*>)\s*'
+                         r'(?:<span class="credit">(?P<credit>.*?)</span>)?\s*</p>', re.DOTALL)
+FIGURES = re.compile(f"{FIGURE_TAG.pattern}|{PICTURE_TAG.pattern}", re.DOTALL)
+SOURCE_BOX_TAG = re.compile(rf'<div class="{SOURCE_BOX}" id="(?P<id>[^"]+)">')
+SOURCE_TITLE_TAG = re.compile(rf'(<h\d class="{SOURCE_TITLE}"[^>]*>)Source(</h\d>)')
+PROVENANCE_TAG = re.compile(r'(<p class="provenance")')
 CAPTIONED_TABLE = re.compile(r'(<table\b[^>]*\bid="([\w-]+)"[^>]*>\s*<caption>)')
 XREF = re.compile(r'<a class="xref" href="#([\w-]+)">[\w-]+</a>')
 
@@ -218,7 +302,8 @@ def markdown_converter(registry: IdRegistry, index_terms=(), dropped_blocks=froz
         *MARKDOWN_EXTENSIONS, FencedBlockExtension(dropped_blocks), PageFootnoteExtension(registry),
         CrossReferenceExtension(), LinkExtension(registry, links or BookLinks()),
         HtmlBoxExtension(), AlertExtension(),
-        IndexMarkExtension(registry), AutoIndexExtension(registry, index_terms), HeadingIdExtension(registry)])
+        IndexMarkExtension(registry), AutoIndexExtension(registry, index_terms), HeadingIdExtension(registry),
+        KeyTermExtension(registry), SourceBoxExtension(registry), PictureFigureExtension()])
 
 
 def _render_chapter(book, chapter: ChapterSource, converter, registry, environment, figures,
@@ -230,6 +315,7 @@ def _render_chapter(book, chapter: ChapterSource, converter, registry, environme
     body_html = clean_reported(converter.convert(without_repeated_title(chapter)), chapter)
     check_nesting(body_html, chapter.path)
     body_html, figure_ids = figures.insert(body_html, chapter, environment)
+    body_html, source_ids = figures.number_sources(body_html, chapter)
     context = {"book": book.info, "chapter": chapter, "title_id": title.id,
                "body_html": Markup(body_html), "data": chapter.data}
     section, table_ids = figures.number_tables(_render_template(environment, "_chapter.html", context, chapter))
@@ -237,7 +323,7 @@ def _render_chapter(book, chapter: ChapterSource, converter, registry, environme
     headings, marks = (title, *registry.headings), tuple(registry.marks)  # data text included
     html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
     return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks,
-                           targets=figure_ids + table_ids)
+                           targets=figure_ids + source_ids + table_ids)
 
 
 #: The blocks a printed page can begin with (an li, dt, dd or tr as well as what they hold).
@@ -444,21 +530,26 @@ TEXT_BLOCKS_MM = {("a4", False): (152, 251), ("letter", False): (157.9, 233.4),
                   ("a5", False): (112, 175), ("half-letter", False): (103.7, 180.9),
                   ("a4", True): (166, 253), ("letter", True): (171.9, 235.4)}
 PICTURE_HEIGHT = 0.9  # of the text block's height: book.css's max-height: 90vh
+#: A picture figure (a picture alone in its paragraph) leaves room for text on its page:
+#: book.css's figure.picture img { max-height: 50vh }.
+FIGURE_PICTURE_HEIGHT = 0.5
 PAGE_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5", "half-letter": "half-letter"}
 
 
-def printed_size_mm(pixels: tuple[int, int], edition: Edition) -> tuple[float, float]:
+def printed_size_mm(pixels: tuple[int, int], edition: Edition,
+                    height: float = PICTURE_HEIGHT) -> tuple[float, float]:
     """(width, height) a picture of so many pixels prints at in the edition, as book.css
-    sizes it: its own size, made smaller to the column's width and the page's height."""
-    scale = min(25.4 / REFERENCE_DPI, largest_width_mm(pixels, edition) / pixels[0])
+    sizes it: its own size, made smaller to the column's width and to height (a share of
+    the page's)."""
+    scale = min(25.4 / REFERENCE_DPI, largest_width_mm(pixels, edition, height) / pixels[0])
     return pixels[0] * scale, pixels[1] * scale
 
 
-def largest_width_mm(pixels: tuple[int, int], edition: Edition) -> float:
+def largest_width_mm(pixels: tuple[int, int], edition: Edition, height: float = PICTURE_HEIGHT) -> float:
     """The widest a picture of these proportions prints: across the column, or less where
     it would be taller than the page allows."""
     column, page = TEXT_BLOCKS_MM[edition.paper, edition.large_print]
-    return min(column, page * PICTURE_HEIGHT * pixels[0] / pixels[1])
+    return min(column, page * height * pixels[0] / pixels[1])
 
 
 def warn_low_resolution(chapters, edition: Edition) -> None:
@@ -468,13 +559,15 @@ def warn_low_resolution(chapters, edition: Edition) -> None:
     """
     seen: set[Path] = set()
     for chapter in chapters:
+        in_figures = {htmllib.unescape(src) for src in FIGURE_PICTURE_SOURCE.findall(chapter.html)}
         for tag, attributes in html_elements(chapter.html):
             src = attributes.get("src", "") if tag == "img" else ""
             picture = _picture_file(chapter.source, src)
             if picture is None or picture in seen:
                 continue
             seen.add(picture)
-            if problem := _resolution_problem(picture, src, edition):
+            height = FIGURE_PICTURE_HEIGHT if src in in_figures else PICTURE_HEIGHT
+            if problem := _resolution_problem(picture, src, edition, height):
                 warn(*_source_place(chapter.source, re.escape(picture.name)), *problem)
 
 
@@ -486,16 +579,21 @@ def _picture_file(chapter: ChapterSource, src: str) -> Path | None:
     return path if path.suffix.lower() not in (".svg", ".yml", ".yaml") and path.is_file() else None
 
 
-def _resolution_problem(picture: Path, src: str, edition: Edition) -> tuple[str, str] | None:
+#: The picture of a picture figure (layout/_picture.html).
+FIGURE_PICTURE_SOURCE = re.compile(r'<figure class="picture"[^>]*>\s*<img\b[^>]*\ssrc="([^"]+)"')
+
+
+def _resolution_problem(picture: Path, src: str, edition: Edition,
+                        height: float = PICTURE_HEIGHT) -> tuple[str, str] | None:
     from PIL import Image  # installed with WeasyPrint; only needed when a chapter has pictures
     with Image.open(picture) as image:
         pixels = image.size
-    width_mm = printed_size_mm(pixels, edition)[0]
+    width_mm = printed_size_mm(pixels, edition, height)[0]
     dpi = pixels[0] / (width_mm / 25.4)
     if dpi >= PRINT_DPI - 0.5:  # what would be shown as 150
         return None
     page = PAGE_NAMES[edition.paper] + (" in large print" if edition.large_print else "")
-    largest_mm = largest_width_mm(pixels, edition)
+    largest_mm = largest_width_mm(pixels, edition, height)
     wanted = round(largest_mm / 25.4 * PRINT_DPI)
     return (f"the picture '{src}' ({pixels[0]} × {pixels[1]} pixels) prints {width_mm:.0f} mm "
             f"wide on {page}, at {dpi:.0f} dpi: it will look soft (print needs about {PRINT_DPI})",

@@ -156,6 +156,18 @@ class YamlDocument:
             return []
         return [self._first_line + item.start_mark.line for item in node.value]
 
+    def key_lines(self, key: str, item: int | None = None) -> dict[str, int]:
+        """The line of each key of the mapping under a top-level key, or of that list's item'th
+        entry: where a value inside an entry is wrong, not only where the entry starts."""
+        node = self._value_node(key, want_key=False)
+        if item is not None:
+            listed = isinstance(node, yaml.SequenceNode) and item < len(node.value)
+            node = node.value[item] if listed else None
+        if not isinstance(node, yaml.MappingNode):
+            return {}
+        return {inner.value: self._first_line + inner.start_mark.line
+                for inner, _ in node.value if isinstance(inner, yaml.ScalarNode)}
+
     def items(self, key: str | None = None) -> list[tuple[Any, int]]:
         """(item, line) of each item of the list under a top-level key (or of the document's)."""
         value = self.data if key is None else self.get(key)

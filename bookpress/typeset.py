@@ -318,8 +318,10 @@ def _with_page(match, folios: dict[str, int]) -> str:
 
 
 def linked_elsewhere(chapters) -> set[str]:
-    """The ids that links in one chapter lead to in another."""
-    return {target for chapter in chapters for _, target in PAGE_LINK_LABEL.findall(chapter.html)}
+    """The ids that links in one chapter lead to in another; and those that cross-references
+    lead to which are no figure (a glossary's to a key term): their pages are found the same way."""
+    return ({target for chapter in chapters for _, target in PAGE_LINK_LABEL.findall(chapter.html)}
+            | {target for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html)})
 
 
 def _refers_elsewhere(chapters) -> bool:

@@ -88,8 +88,14 @@ def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
     place.mkdir(exist_ok=True)
     with open(base / f"shared-{name}.lock", "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+        if (place / "failed").exists():  # in another process: say why, once, not "not empty"
+            pytest.fail(f"the build of {name} failed: {(place / 'failed').read_text()}")
         if not (place / "built").exists():
-            build_real_book(place / "build", *arguments)
+            try:
+                build_real_book(place / "build", *arguments)
+            except BaseException as failure:
+                (place / "failed").write_text(str(failure)[:2000])
+                raise
             (place / "built").touch()
     return place / "build"
 
@@ -176,6 +182,15 @@ def book(request) -> BookPdf:
 @pytest.fixture(scope="session")
 def letter_book(tmp_path_factory) -> BookPdf:
     return BookPdf(built_once(tmp_path_factory, "letter", "--paper", "letter") / "book.pdf")
+
+
+def copy_of_test_book(folder: Path, name: str) -> Path:
+    """tests/books/NAME with the real layout, copied into folder/book: its project root."""
+    root = folder / "book"
+    shutil.copytree(BOOKS / name, root)
+    shutil.copytree(ROOT / "layout", root / "layout")
+    (root / "assets").mkdir(exist_ok=True)
+    return root
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def test_each_contents_entry_links_to_its_heading(book):
 
 def test_top_level_bookmarks_are_the_chapters_in_order(book):
     top = [title for depth, title, _ in book.outline() if depth == 0]
-    assert top == [chapter.title for chapter in sources().chapters] + ["Index"]
+    assert top == [chapter.title for chapter in sources().chapters] + ["Glossary", "Index"]
 
 
 def test_each_bookmark_lands_on_the_page_carrying_its_title(book):

@@ -76,6 +76,8 @@ def add_picture(root: Path) -> None:
     from PIL import Image
     (root / "assets" / "images").mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (1200, 300), "red").save(root / "assets" / "images" / "dot.png")
+    (root / "assets" / "images" / "dot.yml").write_text("creator: A. Writer\nsource: The Old Course\n"
+                                                        "licence: CC BY 4.0\n")
 
 
 class _Kept(logging.Handler):

@@ -80,6 +80,9 @@ def website_copy(folder: Path, small: bool = True) -> Path:
     (root / "assets").mkdir()
     for name, (width, height) in PICTURES.items():
         draw_picture(root / "assets" / name, width, height)
+        # A picture alone in its paragraph is a figure, which needs its credit (test_picture_figures.py).
+        (root / "assets" / name).with_suffix(".yml").write_text(
+            "creator: Test Author\nsource: The course website\nlicence: CC BY 4.0\n")
     shutil.copytree(ROOT / "layout", root / "layout")
     return root
 

@@ -82,3 +82,16 @@ def test_blocks_get_ids_in_reading_order_and_keep_their_own():
     assert numbered_blocks(section, "ch") == (
         '<section><p id="ch__1">One</p><h3 id="kept">Two</h3><ul><li id="ch__2">Three</li></ul>'
         '<pre id="ch__3">x</pre></section>')
+
+
+#: An index entry of the web edition: its heading and locators, before any sub-entries.
+INDEX_ENTRY = re.compile(r'<li class="index-(?:entry|subentry)"[^>]*>(.*?)(?=<ul>|</li>)', re.DOTALL)
+
+
+def test_the_index_gives_the_printed_pages(editions):
+    pdf, page = editions
+    index_starts = next(index for depth, title, index in pdf.outline() if depth == 0 and title == "Index")
+    printed = "".join(_letters(pdf.body_text(index)) for index in range(index_starts, len(pdf.pages)))
+    entries = [_letters(htmllib.unescape(TAG.sub(" ", entry))) for entry in INDEX_ENTRY.findall(page)]
+    assert len(entries) > 100
+    assert [entry for entry in entries if entry not in printed] == []
