@@ -7,6 +7,7 @@ into the repository's build/: the tests neither read nor change what `make book`
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -75,11 +76,11 @@ def build_real_book(folder: Path, *arguments: str) -> Path:
     return folder / "book.pdf"
 
 
-def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
-    """The real book built by build_real_book once per test run, into a folder named name.
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """A folder named name that make(folder) fills once per test run; the folder.
 
-    `make test` runs the tests in several processes (pytest-xdist): the first to ask builds
-    while the others wait for it, then all read the same files.
+    `make test` runs the tests in several processes (pytest-xdist): the first to ask makes
+    it while the others wait, then all read the same files.
     """
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -92,12 +93,45 @@ def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
             pytest.fail(f"the build of {name} failed: {(place / 'failed').read_text()}")
         if not (place / "built").exists():
             try:
-                build_real_book(place / "build", *arguments)
+                make(place)
             except BaseException as failure:
                 (place / "failed").write_text(str(failure)[:2000])
                 raise
             (place / "built").touch()
-    return place / "build"
+    return place
+
+
+def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
+    """The real book built by build_real_book once per test run; its build folder."""
+    return made_once(tmp_path_factory, name, lambda place: build_real_book(place / "build", *arguments)) / "build"
+
+
+def build_collecting(root: Path, *arguments: str) -> list[str]:
+    """Build root into root/build (one process a product); its warnings, as 'path:line: message'."""
+    collector = _Collect()
+    LOGGER.addHandler(collector)
+    try:
+        assert main(["--root", str(root), "--build-dir", str(root / "build"), *arguments]) == 0
+    finally:
+        LOGGER.removeHandler(collector)
+    return [record.book_error.format(root).split("\n")[0] for record in collector.records]
+
+
+#: The products of tests/books/sources that its tests read (the booklet and the teacher's
+#: edition differ in nothing they check).
+SOURCES_PRODUCTS = ("--product", "book", "--product", "handouts", "--product", "large-print",
+                    "--product", "web", "--product", "epub", "--jobs", "1")
+
+
+@pytest.fixture(scope="session")
+def sources_book(tmp_path_factory) -> tuple[Path, list[str]]:
+    """tests/books/sources built once per run: its root (the build in root/build) and the
+    warnings of the build."""
+    def make(place: Path) -> None:
+        root = copy_of_test_book(place, "sources")
+        (place / "warnings.json").write_text(json.dumps(build_collecting(root, *SOURCES_PRODUCTS)))
+    place = made_once(tmp_path_factory, "sources-book", make)
+    return place / "book", json.loads((place / "warnings.json").read_text())
 
 
 # --- the environment of the test session ---------------------------------------------------

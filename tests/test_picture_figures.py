@@ -20,9 +20,8 @@ from bookpress.cli import main
 from bookpress.pictures import PictureFigureExtension, picture_credits
 from bookpress.render import FIGURE_PICTURE_HEIGHT, TEXT_BLOCKS_MM
 
-from conftest import BOOKS, ROOT
+from conftest import BOOKS, ROOT, copy_of_test_book
 from pdfpages import MM, BookPdf, squash
-from test_sources import build_collecting, copy_of_the_sources_book
 
 MAP_CREDIT = "Drawn for this book, Test Author, CC BY 4.0"
 PHOTO_CREDIT = "Prokudin-Gorsky, Sergei, Library of Congress, Prints and Photographs Division, Public domain"
@@ -33,9 +32,8 @@ UNCREDITED = "chapters/02-thaw.md:23: the picture '../assets/poster.png' has no 
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = copy_of_the_sources_book(tmp_path_factory.mktemp("pictures"))
-    return root, build_collecting(root, "--all", "--jobs", "1")
+def built(sources_book):
+    return sources_book
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +112,13 @@ def test_a_picture_without_a_credit_is_a_warning_with_its_line(built):
 
 
 def test_a_picture_without_a_credit_fails_a_strict_build(tmp_path, capsys):
-    root = copy_of_the_sources_book(tmp_path)
+    root = copy_of_test_book(tmp_path, "sources")
     assert main(["--root", str(root), "--check", "--strict"]) == 1
     assert UNCREDITED in capsys.readouterr().err
 
 
 def test_credited_pictures_warn_of_nothing(tmp_path):
-    root = copy_of_the_sources_book(tmp_path)
+    root = copy_of_test_book(tmp_path, "sources")
     (root / "assets" / "poster.yml").write_text("creator: Unknown artist\nsource: A school archive\n"
                                                 "licence: Public domain\n")
     shutil.copy(root / "assets" / "camps-map.png", root / "assets" / "poster.png")
@@ -137,7 +135,7 @@ def test_credited_pictures_warn_of_nothing(tmp_path):
     ("creator: [Someone\n", "assets/poster.yml:2: this YAML cannot be read"),
 ])
 def test_a_bad_credit_file_is_an_error_with_its_line(tmp_path, capsys, yaml, message):
-    root = copy_of_the_sources_book(tmp_path)
+    root = copy_of_test_book(tmp_path, "sources")
     (root / "assets" / "poster.yml").write_text(yaml)
     assert main(["--root", str(root), "--check"]) == 1
     assert message in capsys.readouterr().err

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -19,11 +18,10 @@ import markdown
 import pytest
 
 from bookpress.cli import main
-from bookpress.errors import LOGGER
 from bookpress.extensions import IdRegistry, SourceBoxExtension
 from bookpress.load import load_book
 
-from conftest import BOOKS, ROOT, outside_checker
+from conftest import copy_of_test_book, outside_checker
 from pdfpages import BookPdf, squash
 
 #: Each source's name and the number it prints.
@@ -32,37 +30,13 @@ NUMBERS = {"a-letter": "Source 1", "order-00447": "Source 1.1", "camp-song": "So
 LONG = "commission-report"  # longer than a page
 
 
-class _Warnings(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.errors = []
-
-    def emit(self, record):
-        self.errors.append(record.book_error)
-
-
 def copy_of_the_sources_book(folder: Path) -> Path:
-    root = folder / "sources"
-    shutil.copytree(BOOKS / "sources", root)
-    shutil.copytree(ROOT / "layout", root / "layout")
-    return root
-
-
-def build_collecting(root: Path, *arguments: str) -> list[str]:
-    """Build (in one process); the warnings, each as 'path:line: message'."""
-    collector = _Warnings()
-    LOGGER.addHandler(collector)
-    try:
-        assert main(["--root", str(root), "--build-dir", str(root / "build"), *arguments]) == 0
-    finally:
-        LOGGER.removeHandler(collector)
-    return [error.format(root).split("\n")[0] for error in collector.errors]
+    return copy_of_test_book(folder, "sources")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    root = copy_of_the_sources_book(tmp_path_factory.mktemp("sources"))
-    warnings = build_collecting(root, "--all", "--jobs", "1")
+def built(sources_book) -> Path:
+    root, warnings = sources_book
     # The one picture without a credit, which is also too small for print: nothing else.
     assert {warning.split(": ")[0] for warning in warnings} == {"chapters/02-thaw.md:23"}, warnings
     return root / "build"
