@@ -18,10 +18,13 @@ from .render import render_chapters
 def build(root: Path, options: Options) -> Path:
     """Build the reading edition, build/book.pdf; returns where it went."""
     from .products import make_products
+
     return make_products(root, options, ["book"])[0].path
 
 
-def typeset_edition(book: Book, edition: Edition, path, cache: PartCache | None = None, workers: int = 1):
+def typeset_edition(
+    book: Book, edition: Edition, path, cache: PartCache | None = None, workers: int = 1
+):
     """One edition laid out and finished: (PDF bytes, the laid-out book).
 
     path: the fast path (engine.py) or the public one (join.py); the book is the same.
@@ -32,10 +35,12 @@ def typeset_edition(book: Book, edition: Edition, path, cache: PartCache | None 
     """
     chapters = render_chapters(book, edition)
     from .typeset import typeset  # WeasyPrint is imported only when there is layout to do
+
     epoch = source_date_epoch(book)
     with fixed_clock(book):
-        typeset_book = typeset(book, chapters, edition, timestamp=_w3c(epoch), path=path, cache=cache,
-                               workers=workers)
+        typeset_book = typeset(
+            book, chapters, edition, timestamp=_w3c(epoch), path=path, cache=cache, workers=workers
+        )
         labels = book_labels(typeset_book.front_matter_pages, typeset_book.pages)
         pdf = path.join(typeset_book.runs, typeset_book.front, edition.pdf_variant, labels)
     return pdf, typeset_book
@@ -85,12 +90,16 @@ def source_date_epoch(book: Book) -> int:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return int(epoch)
-    midnight = datetime.datetime.combine(book.info.date, datetime.time(), tzinfo=datetime.timezone.utc)
+    midnight = datetime.datetime.combine(
+        book.info.date, datetime.time(), tzinfo=datetime.timezone.utc
+    )
     return int(midnight.timestamp())
 
 
 def _w3c(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
 
 
 @contextlib.contextmanager

@@ -19,7 +19,6 @@ from pathlib import Path
 SHARED_SIZE = 64 * 1024
 
 
-
 class PartCache:
     """Written parts on disk, by key; a build remembers which entries it used."""
 
@@ -95,8 +94,11 @@ class PartCache:
 
     def _write(self, name: str, payload: bytes) -> None:
         from .finish import write_atomically
+
         # An entry cut short by a crash reads back damaged and is made again: no fsync.
-        write_atomically(self.folder / name, hashlib.sha256(payload).digest() + payload, durable=False)
+        write_atomically(
+            self.folder / name, hashlib.sha256(payload).digest() + payload, durable=False
+        )
 
     def prune(self, keep: int) -> None:
         """Drop the oldest entries this build did not use, keeping the newest keep of them."""

@@ -41,12 +41,20 @@ KNOWN_VERSIONS = {"weasyprint": ("70.0",), "pydyf": ("0.13.0",)}
 NAMES = {"weasyprint": "WeasyPrint", "pydyf": "pydyf"}
 #: Every name of WeasyPrint and pydyf this module uses beyond WeasyPrint's documented API.
 REACHED = (
-    "weasyprint.pdf:generate_pdf", "weasyprint.pdf:build_fonts_dictionary",
-    "weasyprint.pdf:add_outlines", "weasyprint.pdf:resolve_links", "weasyprint.pdf:VARIANTS",
-    "weasyprint.pdf.fonts:build_fonts_dictionary", "weasyprint.pdf.fonts:Font",
-    "weasyprint.pdf.fonts:harfbuzz_subset", "weasyprint.pdf.anchors:add_outlines",
-    "weasyprint.formatting_structure.boxes:LineBox", "weasyprint.formatting_structure.boxes:TextBox",
-    "weasyprint.document:Page._page_box", "pydyf:PDF.page_references", "pydyf:_to_bytes",
+    "weasyprint.pdf:generate_pdf",
+    "weasyprint.pdf:build_fonts_dictionary",
+    "weasyprint.pdf:add_outlines",
+    "weasyprint.pdf:resolve_links",
+    "weasyprint.pdf:VARIANTS",
+    "weasyprint.pdf.fonts:build_fonts_dictionary",
+    "weasyprint.pdf.fonts:Font",
+    "weasyprint.pdf.fonts:harfbuzz_subset",
+    "weasyprint.pdf.anchors:add_outlines",
+    "weasyprint.formatting_structure.boxes:LineBox",
+    "weasyprint.formatting_structure.boxes:TextBox",
+    "weasyprint.document:Page._page_box",
+    "pydyf:PDF.page_references",
+    "pydyf:_to_bytes",
 )
 
 
@@ -59,9 +67,13 @@ def fast_path_problem() -> str | None:
         except PackageNotFoundError:
             found[name] = "(none)"
     if any(found[name] not in known for name, known in KNOWN_VERSIONS.items()):
-        known = " with ".join(f"{NAMES[name]} {' or '.join(v)}" for name, v in KNOWN_VERSIONS.items())
-        return (f"WeasyPrint {found['weasyprint']} with pydyf {found['pydyf']} is not a release the "
-                f"fast path knows (it knows {known})")
+        known = " with ".join(
+            f"{NAMES[name]} {' or '.join(v)}" for name, v in KNOWN_VERSIONS.items()
+        )
+        return (
+            f"WeasyPrint {found['weasyprint']} with pydyf {found['pydyf']} is not a release the "
+            f"fast path knows (it knows {known})"
+        )
     missing = [name for name in REACHED if not _resolves(name)]
     if missing:
         return f"WeasyPrint {found['weasyprint']} lacks {', '.join(missing)}"
@@ -94,7 +106,9 @@ class WrittenPart:
     are its keys in the parent tree, which the joined book numbers anew.
     """
 
-    objects: tuple[tuple[int, bytes, bytes | None], ...]  # (number, object or stream dictionary, stream data)
+    objects: tuple[
+        tuple[int, bytes, bytes | None], ...
+    ]  # (number, object or stream dictionary, stream data)
     pages: tuple[int, ...]  # numbers of its page objects, in order
     roles: dict[int, str]  # its objects that stand for the book's one: "pages" (the page tree),
     # "fonts", "structure" (the tree's root), "parent tree", "document" (the root element)
@@ -104,7 +118,9 @@ class WrittenPart:
     bookmarks: tuple  # WeasyPrint's bookmark tree, pages counted from the part's first
     fonts: tuple  # (font key, font state) for each font its pages use
     font_files: tuple  # (digest, font file) for each file those fonts come from
-    catalog: tuple[tuple[str, bytes], ...]  # its catalog's own entries (language, viewer preferences…)
+    catalog: tuple[
+        tuple[str, bytes], ...
+    ]  # its catalog's own entries (language, viewer preferences…)
     info: tuple  # its document information (title, dates, producer)
     metadata: object  # weasyprint DocumentMetadata, for the joined file's XMP
 
@@ -150,7 +166,11 @@ def _resolve_links_across_parts(pages):
 @contextlib.contextmanager
 def _part_writer(capture: _Capture):
     import weasyprint.pdf as writer
-    originals = {name: getattr(writer, name) for name in ("build_fonts_dictionary", "add_outlines", "resolve_links")}
+
+    originals = {
+        name: getattr(writer, name)
+        for name in ("build_fonts_dictionary", "add_outlines", "resolve_links")
+    }
     writer.build_fonts_dictionary = capture.build_fonts_dictionary
     writer.add_outlines = capture.add_outlines
     writer.resolve_links = _resolve_links_across_parts
@@ -165,6 +185,7 @@ def pdf_options(variant: str | None) -> dict:
     """WeasyPrint's write options for a variant (None: a plain, untagged PDF)."""
     from weasyprint import DEFAULT_OPTIONS
     from weasyprint.pdf import VARIANTS
+
     options = {**DEFAULT_OPTIONS, "pdf_variant": variant}
     if variant:
         for key, value in VARIANTS[variant][1].items():
@@ -186,9 +207,17 @@ def write_part(document, variant: str | None) -> WrittenPart:
     if "StructTreeRoot" in pdf.catalog:
         root = pdf.objects[_number(pdf.catalog["StructTreeRoot"])]
         tree = pdf.objects[_number(root["ParentTree"])]
-        roles.update({root.number: "structure", tree.number: "parent tree", _number(root["K"][0]): "document"})
-        parent_tree = [(key, _marked(value).data if isinstance(value, pydyf.Object) else _marked(value))
-                       for key, value in zip(tree["Nums"][::2], tree["Nums"][1::2])]
+        roles.update(
+            {
+                root.number: "structure",
+                tree.number: "parent tree",
+                _number(root["K"][0]): "document",
+            }
+        )
+        parent_tree = [
+            (key, _marked(value).data if isinstance(value, pydyf.Object) else _marked(value))
+            for key, value in zip(tree["Nums"][::2], tree["Nums"][1::2])
+        ]
         kids = [_marked(kid) for kid in pdf.objects[_number(root["K"][0])]["K"]]
     skipped = {0, pdf.catalog.number, *roles}
     if "Metadata" in pdf.catalog:  # the joined book writes its own
@@ -197,19 +226,27 @@ def write_part(document, variant: str | None) -> WrittenPart:
     names = pdf.catalog.get("Names", {}).get("Dests", {}).get("Names", [])
     font_files, fonts = {}, []
     for key, font in capture.fonts.items():
-        state = {name: value for name, value in vars(font).items() if name not in ("hb_font", "hb_face")}
+        state = {
+            name: value for name, value in vars(font).items() if name not in ("hb_font", "hb_face")
+        }
         digest = hashlib.sha256(state.pop("file_content")).hexdigest()
         font_files.setdefault(digest, _FONT_FILES.setdefault(digest, font.file_content))
         fonts.append((key, {**state, "file_digest": digest}))
-    catalog = [(key, _to_bytes(_marked(value))) for key, value in pdf.catalog.items()
-               if key not in ("Type", "Pages", "Names", "StructTreeRoot", "Outlines", "Metadata")]
+    catalog = [
+        (key, _to_bytes(_marked(value)))
+        for key, value in pdf.catalog.items()
+        if key not in ("Type", "Pages", "Names", "StructTreeRoot", "Outlines", "Metadata")
+    ]
     return WrittenPart(
         objects=tuple(_serialized(obj) for obj in pdf.objects if obj.number not in skipped),
         pages=tuple(_number(reference) for reference in pdf.page_references),
         roles=roles,
         parent_tree=tuple(parent_tree),
         document_kids=tuple(kids),
-        names=tuple((name.string, _marked(destination).data) for name, destination in zip(names[::2], names[1::2])),
+        names=tuple(
+            (name.string, _marked(destination).data)
+            for name, destination in zip(names[::2], names[1::2])
+        ),
         bookmarks=capture.bookmarks,
         fonts=tuple(fonts),
         font_files=tuple(font_files.items()),
@@ -261,15 +298,22 @@ _FONT_FILES: dict[str, bytes] = {}  # one copy of each font file, however many p
 
 def without_font_files(part: WrittenPart, sent: set[str]) -> WrittenPart:
     """The part to send to another process, without the font files sent with earlier parts."""
-    files = tuple((digest, None if digest in sent else content) for digest, content in part.font_files)
+    files = tuple(
+        (digest, None if digest in sent else content) for digest, content in part.font_files
+    )
     sent.update(digest for digest, _ in part.font_files)
     return dataclasses.replace(part, font_files=files)
 
 
 def with_font_files(part: WrittenPart) -> WrittenPart:
     """A part received from another process, its font files put back (one copy of each)."""
-    files = tuple((digest, _FONT_FILES[digest] if content is None else _FONT_FILES.setdefault(digest, content))
-                  for digest, content in part.font_files)
+    files = tuple(
+        (
+            digest,
+            _FONT_FILES[digest] if content is None else _FONT_FILES.setdefault(digest, content),
+        )
+        for digest, content in part.font_files
+    )
     return dataclasses.replace(part, font_files=files)
 
 
@@ -304,13 +348,17 @@ def page_references_cached():
 
 # --- joining -------------------------------------------------------------------------------
 
-def join_written(parts, shell: WrittenPart, variant: str | None, labels, title: str | None = None) -> bytes:
+
+def join_written(
+    parts, shell: WrittenPart, variant: str | None, labels, title: str | None = None
+) -> bytes:
     """One PDF of the parts' pages, in order; the document's own entries come from shell.
 
     parts: WrittenPart for each run of pages; a part may come more than once (a blank page).
     title: the document's title, when it is not the shell's (a handout).
     """
     from .finish import page_labels
+
     options = pdf_options(variant)
     book = _Book(_Output())
     if any(part.parent_tree for part in parts):
@@ -349,7 +397,9 @@ class _Book:
         self.fonts = pydyf.Dictionary()
         self.structure = pydyf.Dictionary({"Type": "/StructTreeRoot"})
         self.parent_tree = pydyf.Dictionary({"Nums": pydyf.Array()})
-        self.document = pydyf.Dictionary({"Type": "/StructElem", "S": "/Document", "K": pydyf.Array()})
+        self.document = pydyf.Dictionary(
+            {"Type": "/StructElem", "S": "/Document", "K": pydyf.Array()}
+        )
         self.later = []  # document-wide objects, written once complete
         for obj in (self.catalog, self.info, self.pages, self.fonts):
             self.add_object(obj)
@@ -379,14 +429,23 @@ class _Book:
         """Write the part's objects, renumbered; returns how its marks read in the book."""
         if "structure" in part.roles.values():
             self._tag()
-        numbers = {number: getattr(self, role.replace(" ", "_")).number for number, role in part.roles.items()}
+        numbers = {
+            number: getattr(self, role.replace(" ", "_")).number
+            for number, role in part.roles.items()
+        }
         for number, _, _ in part.objects:
             numbers[number] = self.output.allocate()
         offset = self.next_key
 
         def mapped(data: bytes) -> bytes:
-            return MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])] if mark[1] == b"R"
-                            else b"%d" % (int(mark[2]) + offset), data)
+            return MARK.sub(
+                lambda mark: (
+                    b"%d 0 R" % numbers[int(mark[2])]
+                    if mark[1] == b"R"
+                    else b"%d" % (int(mark[2]) + offset)
+                ),
+                data,
+            )
 
         for number, data, stream in part.objects:
             data = _described(mapped(data), self.descriptions)
@@ -422,16 +481,24 @@ class _Book:
     def finish(self, parts, options) -> None:
         """The document-wide objects, now that every part is in."""
         from weasyprint.pdf.fonts import build_fonts_dictionary
+
         self.pages["Kids"] = pydyf.Array(self.page_references)
         self.pages["Count"] = len(self.page_references)
         self.catalog["Pages"] = self.pages.reference
         with subset_by_fonttools():
-            self.fonts.update(build_fonts_dictionary(self, _joined_fonts(parts), True,
-                                                     not options["full_fonts"], options))
+            self.fonts.update(
+                build_fonts_dictionary(
+                    self, _joined_fonts(parts), True, not options["full_fonts"], options
+                )
+            )
         if self.tagged:
-            self.structure.update({"ParentTree": self.parent_tree.reference,
-                                   "K": pydyf.Array([self.document.reference]),
-                                   "ParentTreeNextKey": self.next_key})
+            self.structure.update(
+                {
+                    "ParentTree": self.parent_tree.reference,
+                    "K": pydyf.Array([self.document.reference]),
+                    "ParentTreeNextKey": self.next_key,
+                }
+            )
             self.document["P"] = self.structure.reference
             self.catalog["StructTreeRoot"] = self.structure.reference
         if self.names:
@@ -452,7 +519,9 @@ class _Output:
         self.file = io.BytesIO()
         # PDF 1.7 for every variant the book offers (PDF/UA-1, PDF/A-3u, plain), as WeasyPrint writes them.
         self.file.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
-        self.places: list = [(0, 0, 65535)]  # object number -> (type, offset or object stream, generation or index)
+        self.places: list = [
+            (0, 0, 65535)
+        ]  # object number -> (type, offset or object stream, generation or index)
         self.gathered: list[tuple[int, bytes]] = []
 
     def allocate(self) -> int:
@@ -466,7 +535,9 @@ class _Output:
                 self._write_gathered()
         else:
             self.places[number] = (1, self.file.tell(), 0)
-            self.file.write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, data, stream))
+            self.file.write(
+                b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, data, stream)
+            )
 
     def _write_gathered(self) -> None:
         number = self.allocate()
@@ -477,8 +548,15 @@ class _Output:
             self.places[gathered] = (2, number, index)
         header = b" ".join(b"%d" % value for value in offsets)
         stream = _compressed(header + b"\n" + b"\n".join(data for _, data in self.gathered))
-        extra = pydyf.Dictionary({"Type": "/ObjStm", "N": len(self.gathered), "First": len(header) + 1,
-                                  "Filter": "/FlateDecode", "Length": len(stream)})
+        extra = pydyf.Dictionary(
+            {
+                "Type": "/ObjStm",
+                "N": len(self.gathered),
+                "First": len(header) + 1,
+                "Filter": "/FlateDecode",
+                "Length": len(stream),
+            }
+        )
         self.gathered = []
         self.write(number, extra.data, stream)
 
@@ -495,20 +573,35 @@ class _Output:
         number = self.allocate()
         position = self.file.tell()
         self.places[number] = (1, position, 0)
-        widths = (1, max(1, (position.bit_length() + 7) // 8), max(1, (max(place[2] for place in self.places)
-                                                                       .bit_length() + 7) // 8))
-        table = b"".join(value.to_bytes(width, "big") for place in self.places
-                         for value, width in zip(place, widths))
-        extra = pydyf.Dictionary({"Type": "/XRef", "Index": pydyf.Array((0, len(self.places))),
-                                  "W": pydyf.Array(widths), "Size": len(self.places),
-                                  "Root": book.catalog.reference, "Info": book.info.reference})
+        widths = (
+            1,
+            max(1, (position.bit_length() + 7) // 8),
+            max(1, (max(place[2] for place in self.places).bit_length() + 7) // 8),
+        )
+        table = b"".join(
+            value.to_bytes(width, "big")
+            for place in self.places
+            for value, width in zip(place, widths)
+        )
+        extra = pydyf.Dictionary(
+            {
+                "Type": "/XRef",
+                "Index": pydyf.Array((0, len(self.places))),
+                "W": pydyf.Array(widths),
+                "Size": len(self.places),
+                "Root": book.catalog.reference,
+                "Info": book.info.reference,
+            }
+        )
         if identifier:
             digest = hashlib.md5(self.file.getvalue(), usedforsecurity=False).hexdigest().encode()
             own = digest if identifier is True else _to_bytes(identifier)
             extra["ID"] = pydyf.Array((pydyf.String(own).data, pydyf.String(digest).data))
         stream = _compressed(table)
         extra.update({"Filter": "/FlateDecode", "Length": len(stream)})
-        self.file.write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, extra.data, stream))
+        self.file.write(
+            b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, extra.data, stream)
+        )
         self.file.write(b"startxref\n%d\n%%%%EOF\n" % position)
         return self.file.getvalue()
 
@@ -530,9 +623,15 @@ def _joined_fonts(parts) -> dict:
         seen.add(id(part))
         for key, state in part.fonts:
             if key not in fonts:
-                fonts[key] = JoinedFont({**state, "widths": dict(state["widths"]),
-                                         "to_unicode": dict(state["to_unicode"]),
-                                         "missing": dict(state["missing"])}, files[state["file_digest"]])
+                fonts[key] = JoinedFont(
+                    {
+                        **state,
+                        "widths": dict(state["widths"]),
+                        "to_unicode": dict(state["to_unicode"]),
+                        "missing": dict(state["missing"]),
+                    },
+                    files[state["file_digest"]],
+                )
                 continue
             font = fonts[key]
             font.widths.update(state["widths"])
@@ -583,11 +682,14 @@ def _described(data: bytes, descriptions: dict[str, str]) -> bytes:
     name = target[1][1:-1].decode("latin-1")
     if name not in descriptions:
         return data
-    return data.replace(b"/Contents " + target[1], b"/Contents " + pydyf.String(descriptions[name]).data, 1)
+    return data.replace(
+        b"/Contents " + target[1], b"/Contents " + pydyf.String(descriptions[name]).data, 1
+    )
 
 
 def _add_bookmarks(pdf, parts):
     from weasyprint.pdf.anchors import add_outlines
+
     tree, first_page = [], 0
     for part in parts:
         tree += [_moved(bookmark, first_page) for bookmark in part.bookmarks]
@@ -602,6 +704,7 @@ def _moved(bookmark, pages: int):
 
 def _metadata(shell: WrittenPart, title: str | None):
     import copy
+
     metadata = copy.copy(shell.metadata)
     if title:
         metadata.title = title
@@ -612,6 +715,7 @@ def _apply_variant(pdf, variant: str, metadata, compress: bool):
     """The variant's own entries (XMP metadata for PDF/UA and PDF/A), made for the joined file."""
     from types import SimpleNamespace
     from weasyprint.pdf import VARIANTS
+
     function, _ = VARIANTS[variant]
     function(pdf, SimpleNamespace(metadata=metadata), [], [], compress)
 
@@ -626,6 +730,7 @@ def subset_by_fonttools():
     in). fontTools comes from the lock file, so every machine makes the same subsets.
     """
     import weasyprint.pdf.fonts as fonts
+
     previous, fonts.harfbuzz_subset = fonts.harfbuzz_subset, None
     chosen = _Dropped("Using fontTools instead of HarfBuzz-Subset")  # chosen here, not a problem
     logging.getLogger("weasyprint").addFilter(chosen)
@@ -648,6 +753,7 @@ class _Dropped(logging.Filter):
 def marks_ending_the_page(page, mark_class: str) -> list[str]:
     """Index anchors that end the page's last line: the words they mark open the next page."""
     from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
     lines = [box for box in page._page_box.children[0].descendants() if isinstance(box, LineBox)]
     trailing: list[str] = []
     for box in lines[-1].descendants() if lines else ():

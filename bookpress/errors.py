@@ -67,7 +67,9 @@ class WarningCollector(logging.Handler):
         self.errors: list[BookError] = []
 
     def emit(self, record):
-        self.errors.append(getattr(record, "book_error", None) or BookError("", None, record.getMessage()))
+        self.errors.append(
+            getattr(record, "book_error", None) or BookError("", None, record.getMessage())
+        )
 
 
 def raise_all(errors: list[BookError]) -> None:

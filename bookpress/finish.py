@@ -8,7 +8,14 @@ import tempfile
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject, StreamObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    StreamObject,
+)
 
 
 def page_labels(runs):
@@ -19,6 +26,7 @@ def page_labels(runs):
     joined book (join.py), so the PDF is never parsed again to label it.
     """
     import pydyf
+
     numbers = []
     for index, style, start in runs:
         numbers += [index, pydyf.Dictionary({"S": "/" + style, "St": start})]
@@ -72,14 +80,26 @@ def impose_booklet(pdf: bytes) -> bytes:
     width, height = float(box.width), float(box.height)
     writer = PdfWriter()
     for left, right in saddle_stitch(len(reader.pages)):
-        placed = [(index, offset) for index, offset in ((left, 0.0), (right, width)) if index is not None]
-        forms = {NameObject(f"/Page{index}"): writer._add_object(_page_as_form(reader.pages[index], writer))
-                 for index, _ in placed}
+        placed = [
+            (index, offset) for index, offset in ((left, 0.0), (right, width)) if index is not None
+        ]
+        forms = {
+            NameObject(f"/Page{index}"): writer._add_object(
+                _page_as_form(reader.pages[index], writer)
+            )
+            for index, _ in placed
+        }
         content = StreamObject()
-        content.set_data(b" ".join(_draw_form(index, offset, reader.pages[index].mediabox) for index, offset in placed))
+        content.set_data(
+            b" ".join(
+                _draw_form(index, offset, reader.pages[index].mediabox) for index, offset in placed
+            )
+        )
         side = writer.add_blank_page(width=2 * width, height=height)
         side[NameObject("/Contents")] = writer._add_object(content)
-        side[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(forms)})
+        side[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/XObject"): DictionaryObject(forms)}
+        )
     writer.add_metadata(reader.metadata or {})
     return _bytes(writer)
 
@@ -213,7 +233,11 @@ class _StructureTree:
                 kids[kids.index(old)] = new[old]
             elements[:] = [elements[old] for old in kept]
         for obj in self.pdf.objects:
-            if isinstance(obj, dict) and obj.get("Type") == "/StructElem" and obj.number not in reachable:
+            if (
+                isinstance(obj, dict)
+                and obj.get("Type") == "/StructElem"
+                and obj.number not in reachable
+            ):
                 obj.clear()  # no longer referred to; written as an empty dictionary
 
     def leave_out_empty(self, element=None) -> bool:
@@ -222,7 +246,11 @@ class _StructureTree:
         kept = []
         for kid in element.get("K", ()):
             child = self.get(kid) if isinstance(kid, bytes) else None
-            if child is not None and child.get("Type") == "/StructElem" and self.leave_out_empty(child):
+            if (
+                child is not None
+                and child.get("Type") == "/StructElem"
+                and self.leave_out_empty(child)
+            ):
                 child.clear()
                 continue
             kept.append(kid)
@@ -274,6 +302,7 @@ def _as_artifacts(operations: list, new: dict) -> None:
     """In a content stream's operations, make each marked content whose MCID is not in new
     an artifact of pagination, and number the rest anew."""
     import pydyf
+
     for index, operation in enumerate(operations):
         if isinstance(operation, dict) and "MCID" in operation and operations[index + 1] == b"BDC":
             mcid = operation["MCID"]
@@ -286,15 +315,29 @@ def _as_artifacts(operations: list, new: dict) -> None:
 
 def page_label(index: int, runs) -> str:
     """How a reader numbers the page at index, by the page-label runs (see page_labels)."""
-    start_index, style, start = max((run for run in runs if run[0] <= index), key=lambda run: run[0],
-                                    default=(0, "D", 1))
+    start_index, style, start = max(
+        (run for run in runs if run[0] <= index), key=lambda run: run[0], default=(0, "D", 1)
+    )
     number = start + index - start_index
     return _roman(number) if style == "r" else str(number)
 
 
 def _roman(number: int) -> str:
-    numerals = (("m", 1000), ("cm", 900), ("d", 500), ("cd", 400), ("c", 100), ("xc", 90), ("l", 50),
-                ("xl", 40), ("x", 10), ("ix", 9), ("v", 5), ("iv", 4), ("i", 1))
+    numerals = (
+        ("m", 1000),
+        ("cm", 900),
+        ("d", 500),
+        ("cd", 400),
+        ("c", 100),
+        ("xc", 90),
+        ("l", 50),
+        ("xl", 40),
+        ("x", 10),
+        ("ix", 9),
+        ("v", 5),
+        ("iv", 4),
+        ("i", 1),
+    )
     text = ""
     for numeral, value in numerals:
         while number >= value:
@@ -323,12 +366,15 @@ def link_descriptions(destinations: dict, headings, runs) -> dict[str, str]:
 def describe_links(pdf, runs) -> None:
     """The public path's: each internal link's /Contents in words (see link_descriptions)."""
     import pydyf
+
     if "Names" not in pdf.catalog or "Dests" not in pdf.catalog["Names"]:
         return
     pages = {_number(reference): index for index, reference in enumerate(pdf.page_references)}
     names = pdf.catalog["Names"]["Dests"]["Names"]
-    destinations = {str(name.string): (pages[_number(dest[0])], dest[3])
-                    for name, dest in zip(names[::2], names[1::2])}
+    destinations = {
+        str(name.string): (pages[_number(dest[0])], dest[3])
+        for name, dest in zip(names[::2], names[1::2])
+    }
     headings = []
     if "Outlines" in pdf.catalog:
         outline = pdf.objects[_number(pdf.catalog["Outlines"])]

@@ -54,9 +54,12 @@ def choose_path(public: bool):
     if public:
         return PublicPath()
     from .engine import FastPath, fast_path_problem
+
     problem = fast_path_problem()
     if problem:
-        print(f"note: {problem}; building with WeasyPrint's documented API only, which is slower.",
-              file=sys.stderr)
+        print(
+            f"note: {problem}; building with WeasyPrint's documented API only, which is slower.",
+            file=sys.stderr,
+        )
         return PublicPath()
     return FastPath()

@@ -27,8 +27,10 @@ PRODUCTS = {
 FROM_READING_EDITION = ("book", "handouts", "web", "epub")
 #: Set to 1 in the environment (or pass --public-path) to build by WeasyPrint's documented API only.
 PUBLIC_PATH_VARIABLE = "BOOKPRESS_PUBLIC_PATH"
-BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "
-                        "and staple twice on the fold")
+BOOKLET_INSTRUCTIONS = (
+    "print double-sided, flip on the short edge; fold the stack in half "
+    "and staple twice on the fold"
+)
 
 
 @dataclass(frozen=True)
@@ -179,5 +181,9 @@ CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level heading
 def contents_entry(headings: tuple[Heading, ...], number: int | None, folio_of) -> ContentsEntry:
     """A part's line of the contents (its first heading), with its sections under it."""
     title, *sections = headings
-    return ContentsEntry(title, folio_of(title), number,
-                         tuple(ContentsEntry(h, folio_of(h)) for h in sections if h.level == CONTENTS_LEVEL))
+    return ContentsEntry(
+        title,
+        folio_of(title),
+        number,
+        tuple(ContentsEntry(h, folio_of(h)) for h in sections if h.level == CONTENTS_LEVEL),
+    )

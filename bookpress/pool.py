@@ -113,12 +113,22 @@ class LayoutPool:
             try:
                 kind, value = connection.recv()
             except EOFError:  # killed: out of memory, most likely
-                raise BookError(Path("chapters"), None, "a process laying out chapters stopped unexpectedly",
-                                "build again with --jobs 1, which needs less memory") from None
+                raise BookError(
+                    Path("chapters"),
+                    None,
+                    "a process laying out chapters stopped unexpectedly",
+                    "build again with --jobs 1, which needs less memory",
+                ) from None
             if kind == "laid out":
-                worker.pending.pages, worker.pending.folios, worker.pending.step, worker.pending.moved = value
+                (
+                    worker.pending.pages,
+                    worker.pending.folios,
+                    worker.pending.step,
+                    worker.pending.moved,
+                ) = value
             elif kind == "written":
                 from .engine import with_font_files
+
                 pending, worker.pending = worker.pending, None
                 pending.written(with_font_files(value))
             elif kind == "log":
@@ -163,6 +173,7 @@ def _serve(connection, book, edition) -> None:
     """A worker: lay out each part it is sent, say how it came out, then write it."""
     from .engine import FastPath, without_font_files
     from .typeset import Typesetter, _folios
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     LOGGER.handlers = [_Forward(connection)]
     LOGGER.propagate = False

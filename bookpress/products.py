@@ -23,6 +23,7 @@ from .model import FROM_READING_EDITION, HALF_PAPER, PRODUCTS, Book, Edition, Op
 from .pool import usable_cores
 from .readability import warn_hard_chapters
 
+
 @dataclass(frozen=True)
 class Output:
     """A file the build wrote."""
@@ -40,6 +41,7 @@ def make_products(root: Path, options: Options, names, on_done=None) -> list[Out
         book = load_book(root)  # every source checked once, before any layout
         warn_hard_chapters(book)
     from .join import PublicPath, choose_path
+
     if isinstance(choose_path(options.public_path), PublicPath):  # said once, here
         options = dataclasses.replace(options, public_path=True)
     jobs = _jobs(names)
@@ -51,8 +53,10 @@ def make_products(root: Path, options: Options, names, on_done=None) -> list[Out
     outputs = []
     # Under --strict a product stops on its own warnings, before it writes: here they are
     # only given once, however many products found them.
-    with warnings_checked(strict=False), \
-            ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+    with (
+        warnings_checked(strict=False),
+        ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool,
+    ):
         # The products already share the cores: each lays its chapters out in its own process.
         one_core = dataclasses.replace(options, jobs=1)
         futures = [pool.submit(_run_job_apart, job, root, one_core, book) for job in jobs]
@@ -76,8 +80,9 @@ def _jobs(names) -> list[tuple[str, ...]]:
     return ([reading] if reading else []) + others
 
 
-def _run_job_apart(job: tuple[str, ...], root: Path, options: Options,
-                   book: Book) -> tuple[list[Output], list[logging.LogRecord]]:
+def _run_job_apart(
+    job: tuple[str, ...], root: Path, options: Options, book: Book
+) -> tuple[list[Output], list[logging.LogRecord]]:
     """_run_job in a process of its own, with the book the build loaded (its checks said once).
 
     The product's warnings come back with its outputs instead of being printed here: every
@@ -114,8 +119,13 @@ def _run_job(job: tuple[str, ...], root: Path, options: Options, book: Book) -> 
     """Make the job's products, then (when nothing was wrong) write them."""
     start = time.perf_counter()
     with warnings_checked(options.strict), _time_limit(options.timeout, job[0]):
-        made = _reading_edition(book, options, job) if job[0] in FROM_READING_EDITION else MAKERS[job[0]](book, options)
+        made = (
+            _reading_edition(book, options, job)
+            if job[0] in FROM_READING_EDITION
+            else MAKERS[job[0]](book, options)
+        )
     from .finish import write_atomically
+
     for item in made:
         write_atomically(item.path, item.data)
     seconds = time.perf_counter() - start
@@ -125,10 +135,16 @@ def _run_job(job: tuple[str, ...], root: Path, options: Options, book: Book) -> 
 @contextlib.contextmanager
 def _time_limit(seconds: int, product: str):
     """Stop a layout that runs past the limit (a runaway source) with a clear message."""
+
     def stop(signum, frame):
-        raise BookError(Path("chapters"), None, f"building {product} took longer than {seconds} seconds",
-                        "look for a very long table or list in the last chapter you edited, "
-                        "or allow more time with --timeout")
+        raise BookError(
+            Path("chapters"),
+            None,
+            f"building {product} took longer than {seconds} seconds",
+            "look for a very long table or list in the last chapter you edited, "
+            "or allow more time with --timeout",
+        )
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -142,15 +158,21 @@ def _time_limit(seconds: int, product: str):
 
 
 def _reading_edition(book: Book, options: Options, job) -> list[Made]:
-    edition = Edition(options.paper, bleed=options.bleed, crop_marks=options.crop_marks,
-                      pdf_variant=options.pdf_variant)
+    edition = Edition(
+        options.paper,
+        bleed=options.bleed,
+        crop_marks=options.crop_marks,
+        pdf_variant=options.pdf_variant,
+    )
     pdf, typeset_book = _typeset(book, options, edition)
     outputs = []
     if "book" in job:
         path = options.output or _build_dir(book, options) / "book.pdf"
         outputs.append(Made("book", path, pdf, typeset_book.pages))
     if "handouts" in job:
-        outputs += _handouts(book, options, edition, typeset_book, _build_dir(book, options) / "handouts")
+        outputs += _handouts(
+            book, options, edition, typeset_book, _build_dir(book, options) / "handouts"
+        )
     if "web" in job or "epub" in job:
         outputs += _screen_editions(book, options, job, typeset_book)
     return outputs
@@ -159,31 +181,49 @@ def _reading_edition(book: Book, options: Options, job) -> list[Made]:
 def _screen_editions(book: Book, options: Options, job, typeset_book) -> list[Made]:
     """The web edition and the EPUB, numbered as the reading edition laid out here."""
     from .screen import screen_book
+
     paper = {"a4": "A4", "letter": "US Letter"}.get(options.paper, options.paper)
     screen = screen_book(book, typeset_book, f"the {paper} reading edition (book.pdf)")
     made = []
     if "web" in job:
-        made.append(Made("web", _build_dir(book, options) / "book.html", _web_page(screen, book).encode(), 1))
+        made.append(
+            Made(
+                "web", _build_dir(book, options) / "book.html", _web_page(screen, book).encode(), 1
+            )
+        )
     if "epub" in job:
         from .epub import make_epub
-        made.append(Made("epub", _build_dir(book, options) / "book.epub", make_epub(screen, book),
-                         len(screen.chapters)))
+
+        made.append(
+            Made(
+                "epub",
+                _build_dir(book, options) / "book.epub",
+                make_epub(screen, book),
+                len(screen.chapters),
+            )
+        )
     return made
 
 
 def _web_page(screen, book: Book) -> str:
     from .web import web_page
+
     return web_page(screen, book)
 
 
 def _booklet(book: Book, options: Options) -> list[Made]:
     from .finish import impose_booklet
+
     # Imposition keeps no structure tree: a printed booklet is not tagged.
     edition = Edition(HALF_PAPER[options.paper], back_cover=True, pdf_variant=None)
     pdf, typeset_book = _typeset(book, options, edition)
     sheets_sides = len(saddle_stitch(typeset_book.pages))
     _warn_thick_booklet(book, typeset_book.pages, sheets_sides // 2)
-    return [Made("booklet", _build_dir(book, options) / "booklet.pdf", impose_booklet(pdf), sheets_sides)]
+    return [
+        Made(
+            "booklet", _build_dir(book, options) / "booklet.pdf", impose_booklet(pdf), sheets_sides
+        )
+    ]
 
 
 #: Sheets one fold and two staples hold: beyond, the stack is hard to fold flat, the
@@ -193,21 +233,28 @@ BOOKLET_MAX_SHEETS = 16
 
 def _warn_thick_booklet(book: Book, pages: int, sheets: int) -> None:
     if sheets > BOOKLET_MAX_SHEETS:
-        warn(book.root / "chapters" / "book.yml", None,
-             f"the booklet has {pages} pages on {sheets} sheets, more than the "
-             f"{BOOKLET_MAX_SHEETS} sheets ({4 * BOOKLET_MAX_SHEETS} pages) one fold and two "
-             "staples hold",
-             "give the class the handouts (--product handouts) instead, or have book.pdf "
-             "printed perfect-bound by a print shop")
+        warn(
+            book.root / "chapters" / "book.yml",
+            None,
+            f"the booklet has {pages} pages on {sheets} sheets, more than the "
+            f"{BOOKLET_MAX_SHEETS} sheets ({4 * BOOKLET_MAX_SHEETS} pages) one fold and two "
+            "staples hold",
+            "give the class the handouts (--product handouts) instead, or have book.pdf "
+            "printed perfect-bound by a print shop",
+        )
 
 
 def _teacher(book: Book, options: Options) -> list[Made]:
-    pdf, typeset_book = _typeset(book, options, Edition(options.paper, teacher=True, pdf_variant=options.pdf_variant))
+    pdf, typeset_book = _typeset(
+        book, options, Edition(options.paper, teacher=True, pdf_variant=options.pdf_variant)
+    )
     return [Made("teacher", _build_dir(book, options) / "teacher.pdf", pdf, typeset_book.pages)]
 
 
 def _large_print(book: Book, options: Options) -> list[Made]:
-    pdf, typeset_book = _typeset(book, options, Edition(options.paper, large_print=True, pdf_variant=options.pdf_variant))
+    pdf, typeset_book = _typeset(
+        book, options, Edition(options.paper, large_print=True, pdf_variant=options.pdf_variant)
+    )
     pages = typeset_book.pages
     return [Made("large-print", _build_dir(book, options) / "large-print.pdf", pdf, pages)]
 
@@ -217,7 +264,10 @@ MAKERS = {"booklet": _booklet, "teacher": _teacher, "large-print": _large_print}
 
 # --- handouts ----------------------------------------------------------------------------------
 
-def _handouts(book: Book, options: Options, edition: Edition, typeset_book, folder: Path) -> list[Made]:
+
+def _handouts(
+    book: Book, options: Options, edition: Edition, typeset_book, folder: Path
+) -> list[Made]:
     """One handout per numbered chapter, and a revision sheet of the chapters drawn from data.
 
     Each is joined from the reading edition's own written parts, so it keeps their tags,
@@ -225,6 +275,7 @@ def _handouts(book: Book, options: Options, edition: Edition, typeset_book, fold
     """
     from .build import fixed_clock
     from .join import choose_path
+
     path = choose_path(options.public_path)
     parts = dict(zip((chapter.slug for chapter in book.chapters), typeset_book.parts))
     outputs = []
@@ -234,8 +285,13 @@ def _handouts(book: Book, options: Options, edition: Edition, typeset_book, fold
             labels.append((start, "D", part.first_folio))
             start += len(part.written.pages)
         with fixed_clock(book):
-            pdf = path.join([part.written for part in chosen], typeset_book.front, edition.pdf_variant,
-                            labels, title=f"Handout {number} \u2014 {title} \u00b7 {book.info.title}")
+            pdf = path.join(
+                [part.written for part in chosen],
+                typeset_book.front,
+                edition.pdf_variant,
+                labels,
+                title=f"Handout {number} \u2014 {title} \u00b7 {book.info.title}",
+            )
         outputs.append(Made("handouts", folder / f"{number:02d}-{slug}.pdf", pdf, start))
     return outputs
 
@@ -249,7 +305,9 @@ def handout_plan(book: Book, parts: dict):
     revision = [chapter for chapter in book.chapters if chapter.template and not chapter.number]
     if revision:
         title = "Revision sheet: " + " and ".join(chapter.running_head for chapter in revision)
-        plan.append((len(plan) + 1, title, "revision", [parts[chapter.slug] for chapter in revision]))
+        plan.append(
+            (len(plan) + 1, title, "revision", [parts[chapter.slug] for chapter in revision])
+        )
     return plan
 
 
@@ -257,8 +315,13 @@ def _typeset(book: Book, options: Options, edition: Edition):
     """typeset_edition, reusing the parts of earlier builds kept in build/cache/ (a folder per edition)."""
     from .join import choose_path
     from .stamp import layout_digest
+
     path = choose_path(options.public_path)
-    folder = _build_dir(book, options) / "cache" / hashlib.sha256(repr(edition).encode()).hexdigest()[:16]
+    folder = (
+        _build_dir(book, options)
+        / "cache"
+        / hashlib.sha256(repr(edition).encode()).hexdigest()[:16]
+    )
     cache = PartCache(folder, layout_digest(book.root, repr(edition))) if path.parallel else None
     result = typeset_edition(book, edition, path, cache, workers=options.jobs or usable_cores())
     if cache is None:

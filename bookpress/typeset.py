@@ -17,8 +17,14 @@ from .fetch import BookFetcher
 from .index import Occurrence, build_index
 from .pool import LayoutPool, Pending, can_fork
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
-from .render import (INDEX_ID, LOCAL, render_back_cover, render_blank_page, render_front_matter,
-                     render_index)
+from .render import (
+    INDEX_ID,
+    LOCAL,
+    render_back_cover,
+    render_blank_page,
+    render_front_matter,
+    render_index,
+)
 
 STYLESHEETS = ("fonts.css", "book.css", "highlight.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
@@ -70,8 +76,14 @@ class TypesetBook:
 class Typesetter:
     """Lays out documents with the book's stylesheets, fonts and fetcher."""
 
-    def __init__(self, book: Book, edition: Edition, path, cache: PartCache | None = None,
-                 pool: LayoutPool | None = None):
+    def __init__(
+        self,
+        book: Book,
+        edition: Edition,
+        path,
+        cache: PartCache | None = None,
+        pool: LayoutPool | None = None,
+    ):
         self.book = book
         self.path = path  # the fast path (engine.py) or the public one (join.py)
         self.cache = cache if cache is not None and path.parallel else PartCache(None, "")
@@ -82,7 +94,9 @@ class Typesetter:
         if edition.bleed or edition.crop_marks:
             # Bleed and crop marks are the print shop's, asked for on the command line.
             marks = "crop" if edition.crop_marks else "none"
-            self.stylesheets.append(CSS(string=f"@page {{ bleed: {edition.bleed or '0'}; marks: {marks} }}"))
+            self.stylesheets.append(
+                CSS(string=f"@page {{ bleed: {edition.bleed or '0'}; marks: {marks} }}")
+            )
         self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
         self.settled: dict = {}  # chapter path -> the step of the ladder its notes last fitted at
         self.variant = edition.pdf_variant
@@ -97,11 +111,17 @@ class Typesetter:
 
     def render(self, html: str, first_folio: int | None = None, extra=(), source=None):
         """Lay out one document; relative URLs in it start from chapters/, as in the sources."""
-        first = [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")] if first_folio else []
+        first = (
+            [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")]
+            if first_folio
+            else []
+        )
         base_url = (self.book.root / "chapters").as_uri() + "/"
         document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
         with engine_warnings(source.path if source is not None else self.book.layout_dir):
-            laid_out = document.render(stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config)
+            laid_out = document.render(
+                stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config
+            )
             self._refuse_fetches(source)  # a refused file is an error (and not also a warning)
         return laid_out
 
@@ -112,18 +132,24 @@ class Typesetter:
             path = source.path if source is not None else self.book.root / "layout"
             url = refused[0]
             line = _line_of(source, url) if source is not None else None
-            raise BookError(path, line, f"the book may only use files from assets/, not {url[:120]}",
-                            "put the file in assets/ and refer to it as ../assets/NAME")
+            raise BookError(
+                path,
+                line,
+                f"the book may only use files from assets/, not {url[:120]}",
+                "put the file in assets/ and refer to it as ../assets/NAME",
+            )
 
     def written(self, kind: str, html: str, first_folio: int | None = None) -> Pending:
         """A part without notes (the index, the front matter…): laid out and written, or as kept.
 
         With a pool, this returns at once; the part is laid out and written meanwhile.
         """
+
         def lay_out() -> Pending:
             if self.pool is not None:
                 return self.pool.part(html, first_folio)
             return self._done(self.render(html, first_folio), first_folio=first_folio or 1)
+
         return self._kept(self.cache.key(kind, html, first_folio), lay_out)
 
     def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Pending:
@@ -137,12 +163,19 @@ class Typesetter:
         def lay_out() -> Pending:
             if self.pool is not None:
                 return self.pool.chapter(chapter, first_folio, html, start)
-            return self._done(*self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio)
+            return self._done(
+                *self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio
+            )
+
         pending = self._kept(self.cache.key("chapter", html, first_folio, start), lay_out)
         self.settled[chapter.source.path] = pending.step
         if pending.moved:
-            warn(chapter.source.path, None, f"{pending.moved} footnote(s) stand on the page after their call",
-                 "shorten the footnotes of this chapter or move a call to another sentence")
+            warn(
+                chapter.source.path,
+                None,
+                f"{pending.moved} footnote(s) stand on the page after their call",
+                "shorten the footnotes of this chapter or move a call to another sentence",
+            )
         return pending
 
     def _kept(self, key: str, lay_out) -> Pending:
@@ -152,7 +185,9 @@ class Typesetter:
             part, folios, step, moved = kept
             return Pending.done(len(part.pages), folios, part, step, moved)
         pending = lay_out()
-        pending.then(lambda part: self.cache.put(key, (part, pending.folios, pending.step, pending.moved)))
+        pending.then(
+            lambda part: self.cache.put(key, (part, pending.folios, pending.step, pending.moved))
+        )
         return pending
 
     def _done(self, document, step=None, moved=None, *, first_folio: int) -> Pending:
@@ -176,11 +211,16 @@ class Typesetter:
             if not misplaced:
                 return document, step, 0
             attempts.append((misplaced, step, document))
-        misplaced, step, document = min(attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved)))
+        misplaced, step, document = min(
+            attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved))
+        )
         if misplaced.lost:
-            raise BookError(chapter.source.path, None,
-                            f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
-                            "shorten the footnotes of this chapter or move a call to another sentence")
+            raise BookError(
+                chapter.source.path,
+                None,
+                f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
+                "shorten the footnotes of this chapter or move a call to another sentence",
+            )
         return document, step, len(misplaced.moved)
 
 
@@ -220,12 +260,23 @@ def engine_warnings(path, hint: str | None = None):
     for record in relay.records:
         message = record.getMessage()
         place = ENGINE_PLACE.search(message)
-        warn(path, int(place[1]) if place and hint else None, f"WeasyPrint: {message}",
-             hint or "check the chapter's tables, pictures and links near what it names")
+        warn(
+            path,
+            int(place[1]) if place and hint else None,
+            f"WeasyPrint: {message}",
+            hint or "check the chapter's tables, pictures and links near what it names",
+        )
 
 
-def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str, path,
-            cache: PartCache | None = None, workers: int = 1) -> TypesetBook:
+def typeset(
+    book: Book,
+    chapters: tuple[RenderedChapter, ...],
+    edition: Edition,
+    timestamp: str,
+    path,
+    cache: PartCache | None = None,
+    workers: int = 1,
+) -> TypesetBook:
     """Lay out the chapters in order, each on a right-hand page, then the index and the front matter.
 
     path: the fast path (engine.py) or the public one (join.py), which keeps no cache and
@@ -242,7 +293,11 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition,
         front_html = render_front_matter(book, contents, timestamp)
         front = typesetter.written("front matter", front_html)
         blank = typesetter.written("blank page", render_blank_page(book))
-        back_cover = typesetter.written("back cover", render_back_cover(book)) if edition.back_cover else None
+        back_cover = (
+            typesetter.written("back cover", render_back_cover(book))
+            if edition.back_cover
+            else None
+        )
         # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
         front_part = front.part()
         runs = [front_part, blank.part()] if len(front_part.pages) % 2 else [front_part]
@@ -277,12 +332,28 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
             html = resolve_references(chapter, printed)
             if (html, folio) not in layouts:
                 layouts[html, folio] = typesetter.written_chapter(chapter, folio, html)
-            laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
-                                        folio, layouts[html, folio]))
+            laid_out.append(
+                LaidOutPart(
+                    chapter.headings,
+                    chapter.source.number,
+                    chapter.marks,
+                    chapter.section,
+                    folio,
+                    layouts[html, folio],
+                )
+            )
             folio = _next_right_hand_folio(laid_out[-1].last_folio)
-        found = {target: part.folios[target] for part, chapter in zip(laid_out, chapters) for target in chapter.targets}
-        found |= {target: part.folios[target] for part in laid_out for target in linked
-                  if target in part.folios}
+        found = {
+            target: part.folios[target]
+            for part, chapter in zip(laid_out, chapters)
+            for target in chapter.targets
+        }
+        found |= {
+            target: part.folios[target]
+            for part in laid_out
+            for target in linked
+            if target in part.folios
+        }
         if not (_refers_elsewhere(chapters) or linked) or found == printed:
             break
         printed = found
@@ -296,11 +367,13 @@ XREF_LABEL = re.compile(r'<a class="xref" href="#([\w-]+)">([^<]+)</a>')
 def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
     """A figure (or a link's target) in the same chapter gets its page from CSS; one
     elsewhere, from the last pass."""
+
     def fill(match):
         target, label = match[1], match[2]
         if target in chapter.targets:
             return f'<a class="xref local" href="#{target}">{label}</a>'
         return f'<a class="xref" href="#{target}">{label}, page {folios.get(target, "?")}</a>'
+
     html = XREF_LABEL.sub(fill, chapter.html)
     return PAGE_LINK_LABEL.sub(lambda match: _with_page(match, folios), html)
 
@@ -308,7 +381,8 @@ def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
 #: A link to a place in another chapter, up to its end (render.resolve_links marks the others
 #: local: CSS prints their pages).
 PAGE_LINK_LABEL = re.compile(
-    rf'(<a class="{PAGE_LINK}(?! {LOCAL}\b)[^"]*" href="#([^"]+)"[^>]*>.*?)</a>', re.DOTALL)
+    rf'(<a class="{PAGE_LINK}(?! {LOCAL}\b)[^"]*" href="#([^"]+)"[^>]*>.*?)</a>', re.DOTALL
+)
 
 
 def _with_page(match, folios: dict[str, int]) -> str:
@@ -320,12 +394,17 @@ def _with_page(match, folios: dict[str, int]) -> str:
 def linked_elsewhere(chapters) -> set[str]:
     """The ids that links in one chapter lead to in another; and those that cross-references
     lead to which are no figure (a glossary's to a key term): their pages are found the same way."""
-    return ({target for chapter in chapters for _, target in PAGE_LINK_LABEL.findall(chapter.html)}
-            | {target for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html)})
+    return {
+        target for chapter in chapters for _, target in PAGE_LINK_LABEL.findall(chapter.html)
+    } | {target for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html)}
 
 
 def _refers_elsewhere(chapters) -> bool:
-    return any(target not in chapter.targets for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html))
+    return any(
+        target not in chapter.targets
+        for chapter in chapters
+        for target, _ in XREF_LABEL.findall(chapter.html)
+    )
 
 
 def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | None:
@@ -335,14 +414,24 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
         return None
     html, section = render_index(book, groups)
     folio = _next_right_hand_folio(parts[-1].last_folio)
-    return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio,
-                       typesetter.written("index", html, folio))
+    return LaidOutPart(
+        (Heading(1, INDEX_ID, "Index"),),
+        None,
+        (),
+        section,
+        folio,
+        typesetter.written("index", html, folio),
+    )
 
 
 def occurrences(parts) -> list[Occurrence]:
     """Each index mark with the folio of the page it landed on."""
-    return [Occurrence(mark.heading, mark.sub, mark.id, part.folios[mark.id], str(part.folios[mark.id]))
-            for part in parts for mark in part.marks if mark.id in part.folios]
+    return [
+        Occurrence(mark.heading, mark.sub, mark.id, part.folios[mark.id], str(part.folios[mark.id]))
+        for part in parts
+        for mark in part.marks
+        if mark.id in part.folios
+    ]
 
 
 def _folios(document, first_folio: int, path) -> dict:
@@ -377,7 +466,9 @@ def misplaced_notes(document) -> MisplacedNotes:
     page_of = first_pages(document)
     notes = {note_call_id(note): note for note in map(note_from_call, page_of) if note}
     lost = tuple(note for note in notes.values() if note not in page_of)
-    moved = tuple(note for call, note in notes.items() if note in page_of and page_of[note] != page_of[call])
+    moved = tuple(
+        note for call, note in notes.items() if note in page_of and page_of[note] != page_of[call]
+    )
     return MisplacedNotes(moved, lost)
 
 
@@ -389,6 +480,7 @@ def note_from_call(anchor: str) -> str | None:
 def _line_of(source, url: str) -> int | None:
     """The line of the chapter that names the URL (or its last part)."""
     from urllib.parse import unquote
+
     return source.line_naming(url, unquote(url), unquote(url).rsplit("/", 1)[-1])
 
 
@@ -400,7 +492,10 @@ def _next_right_hand_folio(last_folio: int) -> int:
 def contents_entries(laid_out) -> tuple[ContentsEntry, ...]:
     """The contents, from where each part starts (its title opens its first page) and where
     its sections landed: the index, which lists no sections, need not be laid out yet."""
-    def folio_of(part):
-        return lambda heading: str(part.first_folio if heading is part.headings[0] else part.folios[heading.id])
-    return tuple(contents_entry(part.headings, part.number, folio_of(part)) for part in laid_out)
 
+    def folio_of(part):
+        return lambda heading: str(
+            part.first_folio if heading is part.headings[0] else part.folios[heading.id]
+        )
+
+    return tuple(contents_entry(part.headings, part.number, folio_of(part)) for part in laid_out)

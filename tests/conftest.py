@@ -42,8 +42,10 @@ def checker_script(package: str, relative: str) -> Path:
     """A file of an npm package the tests use (axe-core's axe.min.js), or a skip."""
     found = CHECKERS / "node_modules" / package / relative
     if not found.exists():
-        pytest.skip(f"{package} is not installed in tests/checkers/: run the tests with `make test`"
-                    " (it needs npm: on Debian or Ubuntu, sudo apt install npm)")
+        pytest.skip(
+            f"{package} is not installed in tests/checkers/: run the tests with `make test`"
+            " (it needs npm: on Debian or Ubuntu, sudo apt install npm)"
+        )
     return found
 
 
@@ -103,7 +105,12 @@ def made_once(tmp_path_factory, name: str, make) -> Path:
 
 def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
     """The real book built by build_real_book once per test run; its build folder."""
-    return made_once(tmp_path_factory, name, lambda place: build_real_book(place / "build", *arguments)) / "build"
+    return (
+        made_once(
+            tmp_path_factory, name, lambda place: build_real_book(place / "build", *arguments)
+        )
+        / "build"
+    )
 
 
 def build_collecting(root: Path, *arguments: str) -> list[str]:
@@ -119,22 +126,37 @@ def build_collecting(root: Path, *arguments: str) -> list[str]:
 
 #: The products of tests/books/sources that its tests read (the booklet and the teacher's
 #: edition differ in nothing they check).
-SOURCES_PRODUCTS = ("--product", "book", "--product", "handouts", "--product", "large-print",
-                    "--product", "web", "--product", "epub", "--jobs", "1")
+SOURCES_PRODUCTS = (
+    "--product",
+    "book",
+    "--product",
+    "handouts",
+    "--product",
+    "large-print",
+    "--product",
+    "web",
+    "--product",
+    "epub",
+    "--jobs",
+    "1",
+)
 
 
 @pytest.fixture(scope="session")
 def sources_book(tmp_path_factory) -> tuple[Path, list[str]]:
     """tests/books/sources built once per run: its root (the build in root/build) and the
     warnings of the build."""
+
     def make(place: Path) -> None:
         root = copy_of_test_book(place, "sources")
         (place / "warnings.json").write_text(json.dumps(build_collecting(root, *SOURCES_PRODUCTS)))
+
     place = made_once(tmp_path_factory, "sources-book", make)
     return place / "book", json.loads((place / "warnings.json").read_text())
 
 
 # --- the environment of the test session ---------------------------------------------------
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _environment_of_the_caller_left_out():
@@ -184,6 +206,7 @@ def pytest_report_teststatus(report, config):
 
 
 # --- books ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def every_product(tmp_path_factory) -> Path:

@@ -19,7 +19,9 @@ class TextRun:
     x: float
     y: float  # from the bottom of the page, in points
     size: float = 0.0  # font size in points, as printed
-    placed: bool = True  # False inside a form XObject (an SVG figure), whose placement pypdf does not report
+    placed: bool = (
+        True  # False inside a form XObject (an SVG figure), whose placement pypdf does not report
+    )
 
 
 def _runs(page) -> list[TextRun]:
@@ -46,7 +48,9 @@ def _joined(runs: list[TextRun]) -> str:
         if previous is not None:
             if abs(run.y - previous.y) > 1 or not run.placed or not previous.placed:
                 text += "\n"
-            elif not (run.text[:1] in TOUCHES_BEFORE or text[-1:] in TOUCHES_AFTER or text[-1:].isspace()):
+            elif not (
+                run.text[:1] in TOUCHES_BEFORE or text[-1:] in TOUCHES_AFTER or text[-1:].isspace()
+            ):
                 text += " "  # two table cells, or a label beside its text
         text += run.text
         previous = run
@@ -91,11 +95,15 @@ class BookPdf:
     def body_text(self, index: int) -> str:
         """What stands on the page between the head and foot bands."""
         top = self.height(index) - FURNITURE_BAND
-        return _joined([run for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed])
+        return _joined(
+            [run for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed]
+        )
 
     def folio(self, index: int) -> str | None:
         """The page number printed in the foot band, if any."""
-        foot = [run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND and run.placed]
+        foot = [
+            run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND and run.placed
+        ]
         return " ".join(foot) or None
 
     def running_head(self, index: int) -> str | None:
@@ -113,8 +121,10 @@ class BookPdf:
     @cached_property
     def destinations(self) -> dict[str, int]:
         """Every named destination (element id) and the page index it points to."""
-        return {name: self.reader.get_destination_page_number(dest)
-                for name, dest in self.reader.named_destinations.items()}
+        return {
+            name: self.reader.get_destination_page_number(dest)
+            for name, dest in self.reader.named_destinations.items()
+        }
 
     def outline(self, items=None, depth=0):
         """(depth, title, page index) for every bookmark, in order."""

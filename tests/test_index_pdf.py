@@ -11,7 +11,12 @@ from bookpress.load import load_book
 from conftest import ROOT
 
 LOCATOR = re.compile(r"^(?:[0-9]+|[ivxlc]+)(?:\u2013(?:[0-9]+|[ivxlc]+))?$")
-INDENT = {"entry": 0, "continued": 0.6, "sub": 1.7, "sub continued": 2.8}  # ems from the column's edge
+INDENT = {
+    "entry": 0,
+    "continued": 0.6,
+    "sub": 1.7,
+    "sub continued": 2.8,
+}  # ems from the column's edge
 
 
 @dataclass
@@ -75,7 +80,7 @@ def _entry(text: str, subs: list[str]) -> Entry:
     cross = ""
     match = re.search(r"\.\s+(See(?: also)?\s+.*)$", text)
     if match:
-        text, cross = text[:match.start()], match.group(1)
+        text, cross = text[: match.start()], match.group(1)
     parts = [part.strip() for part in text.split(",")]
     locators = []
     while len(parts) > 1 and LOCATOR.match(parts[-1]):
@@ -113,7 +118,12 @@ def _page_texts(pdf, page):
 
 
 def _normalised(text):
-    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').replace("\u2022", " ")
+    text = (
+        text.replace("\u2019", "'")
+        .replace("\u201c", '"')
+        .replace("\u201d", '"')
+        .replace("\u2022", " ")
+    )
     joined = re.sub(r"(\w)-\s+(\w)", r"\1\2", text)  # a word hyphenated at a line's end
     kept = re.sub(r"(\w)-\s+(\w)", r"\1-\2", text)  # or a compound broken at its hyphen
     return [" ".join(joined.split()), " ".join(kept.split())]
@@ -129,12 +139,15 @@ def check_every_locator(pdf, columns=2):
             forms = _forms(terms, entry.heading)
             if owner is not entry:  # a sub-entry's page carries its heading's words or its own
                 forms += (re.sub(r"\s*\(.*\)$", "", owner.heading),)
-            assert len(owner.locators) == len(set(owner.locators)), f"{entry.heading}: a locator repeats"
+            assert len(owner.locators) == len(set(owner.locators)), (
+                f"{entry.heading}: a locator repeats"
+            )
             for locator in owner.locators:
                 for folio in _pages_of(locator):
                     texts = _page_texts(pdf, pdf.index_of_label(folio))
-                    assert any(_occurs(form, text, end) for form in forms for text, end in texts), \
+                    assert any(_occurs(form, text, end) for form in forms for text, end in texts), (
                         f"'{entry.heading}' is not on page {folio}"
+                    )
                     checked += 1
     return entries, checked
 
@@ -159,7 +172,9 @@ def test_three_consecutive_pages_always_make_a_range(book):
             singles = [int(l) for l in owner.locators if l.isdigit()]
             ranges += sum("\u2013" in l for l in owner.locators)
             for a, b, c in zip(singles, singles[1:], singles[2:]):
-                assert not (b == a + 1 and c == b + 1), f"{entry.heading}: {a}, {b}, {c} should be a range"
+                assert not (b == a + 1 and c == b + 1), (
+                    f"{entry.heading}: {a}, {b}, {c} should be a range"
+                )
     assert ranges >= 3
 
 
@@ -167,14 +182,21 @@ def test_entries_are_sorted_and_cross_references_name_entries(book):
     entries = parse_index(book)
     headings = [entry.heading for entry in entries]
     from bookpress.index import sort_key
+
     terms = {term.heading: term for term in load_book(ROOT).index_terms}
     keys = [sort_key(terms[h].sort if h in terms and terms[h].sort else h) for h in headings]
     assert keys == sorted(keys)
-    see = [entry for entry in entries if entry.cross_reference.startswith("See ") and not entry.locators]
+    see = [
+        entry
+        for entry in entries
+        if entry.cross_reference.startswith("See ") and not entry.locators
+    ]
     assert len(see) >= 3
     for entry in entries:
         if entry.cross_reference:
-            targets = entry.cross_reference.split(" ", 2 if entry.cross_reference.startswith("See also") else 1)[-1]
+            targets = entry.cross_reference.split(
+                " ", 2 if entry.cross_reference.startswith("See also") else 1
+            )[-1]
             for target in targets.split("; "):
                 assert target in headings, f"{entry.heading} refers to missing '{target}'"
 

@@ -25,7 +25,9 @@ def structure(reader: PdfReader):
             if kind == "/Figure":
                 alts.append(node.get("/Alt"))
         children = node.get("/K")
-        for child in children if isinstance(children, list) else ([children] if children is not None else []):
+        for child in (
+            children if isinstance(children, list) else ([children] if children is not None else [])
+        ):
             walk(child)
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"])
@@ -43,7 +45,9 @@ def test_the_book_is_a_tagged_pdf_ua_document(book):
     # One h1 (the book's title), an h2 for each chapter and the contents, h3 for sections.
     assert counts["/H1"] == 1 and counts["/H2"] >= 10 and counts["/H3"] >= 20 and counts["/P"] >= 50
     assert counts["/Table"] >= 1 and counts["/TH"] >= 2, "table headers are marked as such"
-    assert len(alts) == 2 and all(alt and len(alt) > 40 for alt in alts), "every figure has its alt text"
+    assert len(alts) == 2 and all(alt and len(alt) > 40 for alt in alts), (
+        "every figure has its alt text"
+    )
 
 
 def test_the_joined_parts_make_one_structure_tree(book):
@@ -57,18 +61,25 @@ def test_the_joined_parts_make_one_structure_tree(book):
     entries = dict(zip(keys, numbers[1::2]))
     document = root["/K"][0].get_object()
     assert document["/S"] == "/Document"
-    assert all(kid.get_object().raw_get("/P").idnum == root["/K"][0].idnum for kid in document["/K"])
+    assert all(
+        kid.get_object().raw_get("/P").idnum == root["/K"][0].idnum for kid in document["/K"]
+    )
     links = 0
     for index, page in enumerate(book.pages):
         marked = entries[page["/StructParents"]]
-        assert all(element.get_object().raw_get("/Pg").idnum == page.indirect_reference.idnum
-                   for element in marked.get_object()), f"page {index + 1}"
+        assert all(
+            element.get_object().raw_get("/Pg").idnum == page.indirect_reference.idnum
+            for element in marked.get_object()
+        ), f"page {index + 1}"
         for annotation in page.get("/Annots", []):
             annotation = annotation.get_object()
             element = entries[annotation["/StructParent"]].get_object()
             assert element["/S"] == "/Link", f"page {index + 1}"
-            objects = [kid.get_object().raw_get("/Obj").idnum for kid in element["/K"]
-                       if not isinstance(kid, int) and kid.get_object().get("/Type") == "/OBJR"]
+            objects = [
+                kid.get_object().raw_get("/Obj").idnum
+                for kid in element["/K"]
+                if not isinstance(kid, int) and kid.get_object().get("/Type") == "/OBJR"
+            ]
             assert annotation.indirect_reference.idnum in objects
             links += 1
     assert links > 100
@@ -99,7 +110,9 @@ def test_handouts_are_tagged_too(every_product):
 
 
 # WeasyPrint 70 leaves its sRGB colour profile file open when it writes PDF/A.
-@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 def test_an_archival_pdf_a_edition(project):
     assert main(["--root", str(project), "--pdf-variant", "pdf/a-3u"]) == 0
     reader = PdfReader(project / "build" / "book.pdf")
@@ -116,6 +129,7 @@ def test_figures_are_tagged_in_reading_order(book, name):
 
 def elements(reader: PdfReader):
     """Every structure element, in reading order."""
+
     def walk(node):
         kids = node.get("/K")
         for kid in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
@@ -125,12 +139,16 @@ def elements(reader: PdfReader):
             if isinstance(kid, dict) and kid.get("/Type") != "/OBJR" and "/S" in kid:
                 yield kid
                 yield from walk(kid)
+
     yield from walk(reader.trailer["/Root"]["/StructTreeRoot"])
 
 
 def test_headings_never_skip_a_level(book):
-    levels = [int(element["/S"][2:]) for element in elements(book.reader)
-              if re.fullmatch(r"/H[1-6]", element["/S"])]
+    levels = [
+        int(element["/S"][2:])
+        for element in elements(book.reader)
+        if re.fullmatch(r"/H[1-6]", element["/S"])
+    ]
     assert levels[0] == 1 and levels.count(1) == 1
     jumps = [(before, after) for before, after in zip(levels, levels[1:]) if after > before + 1]
     assert not jumps
@@ -139,8 +157,11 @@ def test_headings_never_skip_a_level(book):
 
 def test_nothing_is_tagged_empty(book):
     """Index marks and note calls are empty anchors in the HTML: no empty /Link or /Span stays."""
-    empty = [element["/S"] for element in elements(book.reader)
-             if element["/S"] in ("/Link", "/Span", "/NonStruct") and not element.get("/K")]
+    empty = [
+        element["/S"]
+        for element in elements(book.reader)
+        if element["/S"] in ("/Link", "/Span", "/NonStruct") and not element.get("/K")
+    ]
     assert not empty
 
 
@@ -149,8 +170,11 @@ def test_running_heads_and_folios_are_artifacts(book):
     root = book.reader.trailer["/Root"]["/StructTreeRoot"]
     numbers = root["/ParentTree"]["/Nums"]
     entries = dict(zip(numbers[::2], numbers[1::2]))
-    tree_elements = {element.indirect_reference.idnum for element in elements(book.reader)
-                     if element.indirect_reference is not None}
+    tree_elements = {
+        element.indirect_reference.idnum
+        for element in elements(book.reader)
+        if element.indirect_reference is not None
+    }
     pagination = 0
     for index, page in enumerate(book.pages):
         content = page.get_contents().get_data()
@@ -166,8 +190,10 @@ def test_running_heads_and_folios_are_artifacts(book):
 def test_every_annotation_prints_and_says_where_its_link_leads(book):
     reader = book.reader
     labels = reader.page_labels
-    destinations = {name: reader.get_destination_page_number(dest)
-                    for name, dest in reader.named_destinations.items()}
+    destinations = {
+        name: reader.get_destination_page_number(dest)
+        for name, dest in reader.named_destinations.items()
+    }
     internal = 0
     for page in book.pages:
         for annotation in page.get("/Annots", []):
@@ -181,8 +207,12 @@ def test_every_annotation_prints_and_says_where_its_link_leads(book):
             assert described[2] == labels[destinations[annotation["/Dest"]]]
             internal += 1
     assert internal > 300
-    contents = [annotation.get_object()["/Contents"] for annotation in book.pages[4].get("/Annots", [])]
-    assert any(re.fullmatch(r"The Gulag Labour Camp System, page \d+", text) for text in contents), contents
+    contents = [
+        annotation.get_object()["/Contents"] for annotation in book.pages[4].get("/Annots", [])
+    ]
+    assert any(
+        re.fullmatch(r"The Gulag Labour Camp System, page \d+", text) for text in contents
+    ), contents
 
 
 def test_table_headers_carry_their_scope(book):

@@ -20,8 +20,9 @@ import pytest
 from conftest import checker_script
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="Chromium is not installed here (Debian: apt install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed here (Debian: apt install chromium)"
+)
 
 #: No text, the figures' included, is drawn smaller than this (CSS pixels).
 SMALLEST_TEXT = 12
@@ -221,8 +222,11 @@ def measure(probed_page, tmp_path_factory):
     def run(width: int, fragment: str = "", *flags: str) -> dict:
         key = (width, fragment, *flags)
         if key not in found:
-            found[key] = probe(probed_page, tmp_path_factory.mktemp("screen"), width, fragment, flags)
+            found[key] = probe(
+                probed_page, tmp_path_factory.mktemp("screen"), width, fragment, flags
+            )
         return found[key]
+
     return run
 
 
@@ -232,14 +236,32 @@ def probe(page, folder, width: int, fragment: str = "", flags=()) -> dict:
     flags: more of Chromium's options, e.g. --force-high-contrast (forced colours).
     """
     frame = folder / "frame.html"
-    frame.write_text(FRAME.format(width=width, src=html.escape(page.as_uri() + fragment)), encoding="utf-8")
+    frame.write_text(
+        FRAME.format(width=width, src=html.escape(page.as_uri() + fragment)), encoding="utf-8"
+    )
     dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", f"--user-data-dir={folder / 'profile'}", *flags,
-         f"--window-size={max(width, 500) + 20},2000", "--virtual-time-budget=20000",
-         "--dump-dom", frame.as_uri()],
-        capture_output=True, text=True, timeout=180, check=True).stdout
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={folder / 'profile'}",
+            *flags,
+            f"--window-size={max(width, 500) + 20},2000",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            frame.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    ).stdout
     result = re.search(r'<pre id="probe-result">(.*?)</pre>', dom, re.DOTALL)
     assert result, "the probe reported nothing: " + dom[-2000:]
     measured = json.loads(html.unescape(result[1]))
@@ -250,14 +272,19 @@ def probe(page, folder, width: int, fragment: str = "", flags=()) -> dict:
 def test_the_book_is_set_in_its_own_typefaces(measure):
     found = measure(1280)
     assert found["bodyFont"].startswith('"Source Serif Pro"')
-    assert "Source Serif Pro 400 normal" in found["fonts"] and "Source Sans Pro 700 normal" in found["fonts"]
+    assert (
+        "Source Serif Pro 400 normal" in found["fonts"]
+        and "Source Sans Pro 700 normal" in found["fonts"]
+    )
 
 
 @pytest.mark.parametrize("width", [320, 390])
 def test_a_phone_never_scrolls_sideways(measure, width):
     found = measure(width)
     assert found["width"] == width
-    assert found["scrollWidth"] <= width, f"the page is {found['scrollWidth']} px wide on a {width} px screen"
+    assert found["scrollWidth"] <= width, (
+        f"the page is {found['scrollWidth']} px wide on a {width} px screen"
+    )
 
 
 @pytest.mark.parametrize("width", [320, 390, 1280])
@@ -316,11 +343,15 @@ def test_printed_pages_are_marked_inside_the_column_on_a_phone(measure):
     markers = measure(390)["pageMarkers"]
     assert len(markers) > 20
     for marker in markers:
-        assert marker["columnLeft"] <= marker["left"] and marker["right"] <= marker["columnRight"], marker
+        assert (
+            marker["columnLeft"] <= marker["left"] and marker["right"] <= marker["columnRight"]
+        ), marker
 
 
 def test_an_index_link_lands_on_a_marked_place(measure, web):
-    anchor = re.search(r'<li class="index-entry"[^>]*>.*?<a href="#([^"]+)"', web.read_text(), re.DOTALL)[1]
+    anchor = re.search(
+        r'<li class="index-entry"[^>]*>.*?<a href="#([^"]+)"', web.read_text(), re.DOTALL
+    )[1]
     landed = measure(1280, "#" + anchor)["target"]
     assert landed and landed["inView"], landed
     assert landed["background"] not in (landed["pageBackground"], "rgba(0, 0, 0, 0)"), landed
