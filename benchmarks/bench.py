@@ -38,7 +38,6 @@ if __name__ == "__main__":  # typed with the system's Python after `make book`: 
     use_the_projects_python(__file__)
 
 from pypdf import PdfReader  # noqa: E402
-
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
@@ -52,7 +51,7 @@ from bookpress.typeset import STYLESHEETS, typeset  # noqa: E402
 
 
 def final_html(edition: Edition, root: Path = ROOT) -> str:
-    """The whole book as one HTML document, contents and index filled in, as the pipeline made it."""
+    """The whole book as one HTML document, contents and index filled in, as the build made it."""
     book = load_book(root)
     chapters = render_chapters(book, edition)
     # The public path keeps the laid-out parts as they are: nothing is written that is not used.
@@ -74,7 +73,8 @@ def floor(html: str, edition: Edition, root: Path = ROOT) -> None:
         CSS(filename=str(root / "layout" / name), url_fetcher=fetcher, font_config=fonts)
         for name in names
     ]
-    # The same output as the build (tagged PDF/UA-1): tagging is WeasyPrint's work, not the pipeline's.
+    # The same output as the build (tagged PDF/UA-1): tagging is WeasyPrint's work, not the
+    # pipeline's.
     variant = {"pdf_variant": edition.pdf_variant} if edition.pdf_variant else {}
     HTML(string=html, base_url=(root / "chapters").as_uri() + "/", url_fetcher=fetcher).write_pdf(
         stylesheets=sheets, font_config=fonts, **variant
@@ -246,7 +246,8 @@ def _row(row: dict) -> str:
 
 
 def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    python = platform.python_version()
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {python}, {platform.system()}"
 
 
 def main() -> int:
@@ -263,7 +264,7 @@ def main() -> int:
         return 0
     print(f"machine: {machine()}; medians of {arguments.runs} runs")
     print(_row({column: column for column in COLUMNS}))
-    print(_row({column: "---" for column in COLUMNS}))
+    print(_row(dict.fromkeys(COLUMNS, "---")))
     rows = scaling_table(arguments.sizes, arguments.runs)
     (ROOT / "build").mkdir(exist_ok=True)
     described = [

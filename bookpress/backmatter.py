@@ -147,7 +147,7 @@ def key_terms(chapter: RenderedChapter) -> list[KeyTerm]:
         line = lines[number] if number < len(lines) else None
         terms.append(
             KeyTerm(
-                ITEM_ID.search(item[1])[1],
+                _item_id(item[1]),
                 Markup(copied(term)),
                 Markup(copied(found[4])),
                 place,
@@ -275,3 +275,9 @@ def figure_credits(html: str) -> list[tuple[str, str, str]]:
         if credit.strip()
     ]
     return sorted(credited, key=lambda credit: html.find(f' id="{htmllib.escape(credit[0])}"'))
+
+
+def _item_id(item: str) -> str:
+    found = ITEM_ID.search(item)
+    assert found is not None, item  # every key term's item has its id
+    return found[1]

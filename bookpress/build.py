@@ -10,8 +10,8 @@ from pathlib import Path
 
 from .cache import PartCache
 from .errors import LOGGER, BookError, BookErrors, WarningCollector
-from .model import Book, Edition, Options
 from .finish import book_labels
+from .model import Book, Edition, Options
 from .render import render_chapters
 
 
@@ -90,16 +90,12 @@ def source_date_epoch(book: Book) -> int:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return int(epoch)
-    midnight = datetime.datetime.combine(
-        book.info.date, datetime.time(), tzinfo=datetime.timezone.utc
-    )
+    midnight = datetime.datetime.combine(book.info.date, datetime.time(), tzinfo=datetime.UTC)
     return int(midnight.timestamp())
 
 
 def _w3c(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @contextlib.contextmanager

@@ -136,9 +136,8 @@ def build_once(root: Path, options: Options, names, force: bool = False) -> int:
     digest = stamp.inputs_digest(root, request)
     previous = None if force else stamp.is_up_to_date(build_dir, digest)
     if previous:
-        print(
-            f"Up to date: {', '.join(str(_shown(path, root)) for path in previous)} (--force rebuilds)"
-        )
+        shown = ", ".join(str(_shown(path, root)) for path in previous)
+        print(f"Up to date: {shown} (--force rebuilds)")
         return 0
     from .products import make_products
 
@@ -254,12 +253,15 @@ class _WarningFormatter(logging.Formatter):
         return "warning: " + (error.format(self.root) if error is not None else record.getMessage())
 
 
+class _PlainHandler(logging.StreamHandler):
+    """The command line's own handler: one at a time, however often main() runs."""
+
+
 def _log_warnings_plainly(root: Path, shown: bool = True) -> None:
     """Print each warning as it comes; not under --strict, where each is one of the errors."""
-    for handler in [h for h in LOGGER.handlers if getattr(h, "bookpress_cli", False)]:
+    for handler in [h for h in LOGGER.handlers if isinstance(h, _PlainHandler)]:
         LOGGER.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.bookpress_cli = True
+    handler = _PlainHandler(sys.stderr)
     handler.setFormatter(_WarningFormatter(root))
     handler.addFilter(lambda record: shown)
     LOGGER.addHandler(handler)

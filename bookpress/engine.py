@@ -1,4 +1,4 @@
-"""The one seam to WeasyPrint beyond its documented API: the fast path of the typeset and join stages.
+"""The one seam to WeasyPrint beyond its documented API: the typeset and join stages' fast path.
 
 WeasyPrint's documented API (HTML, CSS, Document, Page, FontConfiguration, write_pdf and
 its finisher) lays a book out and writes it in one piece. The fast path goes further, and
@@ -30,6 +30,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import pydyf
 
@@ -83,7 +84,7 @@ def fast_path_problem() -> str | None:
 def _resolves(name: str) -> bool:
     module, _, attributes = name.partition(":")
     try:
-        value = importlib.import_module(module)
+        value: Any = importlib.import_module(module)
     except ImportError:
         return False
     for attribute in attributes.split("."):
@@ -122,14 +123,14 @@ class WrittenPart:
         tuple[str, bytes], ...
     ]  # its catalog's own entries (language, viewer preferences…)
     info: tuple  # its document information (title, dates, producer)
-    metadata: object  # weasyprint DocumentMetadata, for the joined file's XMP
+    metadata: Any  # weasyprint DocumentMetadata, for the joined file's XMP
 
     @property
     def parent_keys(self) -> int:
         return max((key for key, _ in self.parent_tree), default=-1) + 1
 
 
-#: In a written part, b"\0R12\0" is a reference to its object 12 and b"\0K3\0" its parent-tree key 3.
+#: In a written part, b"\0R12\0" is a reference to its object 12, b"\0K3\0" its parent-tree key 3.
 MARK = re.compile(rb"\x00([RK])(\d+)\x00")
 
 
@@ -137,9 +138,9 @@ class _Capture:
     """What WeasyPrint's writer is kept from doing per part, done once per book instead."""
 
     def __init__(self):
-        self.fonts = None
-        self.fonts_dictionary = None
-        self.bookmarks = ()
+        self.fonts: dict = {}
+        self.fonts_dictionary: Any = None  # a pydyf.Dictionary, once WeasyPrint asks for it
+        self.bookmarks: tuple = ()
 
     def build_fonts_dictionary(self, pdf, fonts, compress, subset, options):
         self.fonts = dict(fonts)
@@ -216,7 +217,7 @@ def write_part(document, variant: str | None) -> WrittenPart:
         )
         parent_tree = [
             (key, _marked(value).data if isinstance(value, pydyf.Object) else _marked(value))
-            for key, value in zip(tree["Nums"][::2], tree["Nums"][1::2])
+            for key, value in zip(tree["Nums"][::2], tree["Nums"][1::2], strict=True)
         ]
         kids = [_marked(kid) for kid in pdf.objects[_number(root["K"][0])]["K"]]
     skipped = {0, pdf.catalog.number, *roles}
@@ -224,7 +225,8 @@ def write_part(document, variant: str | None) -> WrittenPart:
         skipped.add(_number(pdf.catalog["Metadata"]))
     # Anchors come out of WeasyPrint as one name tree per part; they are joined by name.
     names = pdf.catalog.get("Names", {}).get("Dests", {}).get("Names", [])
-    font_files, fonts = {}, []
+    font_files: dict = {}
+    fonts = []
     for key, font in capture.fonts.items():
         state = {
             name: value for name, value in vars(font).items() if name not in ("hb_font", "hb_face")
@@ -245,7 +247,7 @@ def write_part(document, variant: str | None) -> WrittenPart:
         document_kids=tuple(kids),
         names=tuple(
             (name.string, _marked(destination).data)
-            for name, destination in zip(names[::2], names[1::2])
+            for name, destination in zip(names[::2], names[1::2], strict=True)
         ),
         bookmarks=capture.bookmarks,
         fonts=tuple(fonts),
@@ -318,7 +320,9 @@ def with_font_files(part: WrittenPart) -> WrittenPart:
 
 
 def _number(reference) -> int:
-    return int(REFERENCE.fullmatch(reference)[1])
+    match = REFERENCE.fullmatch(reference)
+    assert match is not None, reference
+    return int(match[1])
 
 
 @contextlib.contextmanager
@@ -365,7 +369,7 @@ def join_written(
         book.descriptions = _descriptions(parts, labels)
         # A handout has no title page: its chapter titles head it (finish.promote_headings).
         book.promote = not any(H1 in data for part in parts for _, data, _ in part.objects)
-    copies = {}  # id of a part -> how its marks read where it was first copied
+    copies: dict = {}  # id of a part -> how its marks read where it was first copied
     for part in parts:
         copies.setdefault(id(part), book.add(part))
     for key, data in shell.catalog:
@@ -400,7 +404,7 @@ class _Book:
         self.document = pydyf.Dictionary(
             {"Type": "/StructElem", "S": "/Document", "K": pydyf.Array()}
         )
-        self.later = []  # document-wide objects, written once complete
+        self.later: list = []  # document-wide objects, written once complete
         for obj in (self.catalog, self.info, self.pages, self.fonts):
             self.add_object(obj)
         self.page_references: list[bytes] = []
@@ -517,7 +521,8 @@ class _Output:
 
     def __init__(self):
         self.file = io.BytesIO()
-        # PDF 1.7 for every variant the book offers (PDF/UA-1, PDF/A-3u, plain), as WeasyPrint writes them.
+        # PDF 1.7 for every variant the book offers (PDF/UA-1, PDF/A-3u, plain), as WeasyPrint
+        # writes them.
         self.file.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
         self.places: list = [
             (0, 0, 65535)
@@ -581,7 +586,7 @@ class _Output:
         table = b"".join(
             value.to_bytes(width, "big")
             for place in self.places
-            for value, width in zip(place, widths)
+            for value, width in zip(place, widths, strict=True)
         )
         extra = pydyf.Dictionary(
             {
@@ -714,6 +719,7 @@ def _metadata(shell: WrittenPart, title: str | None):
 def _apply_variant(pdf, variant: str, metadata, compress: bool):
     """The variant's own entries (XMP metadata for PDF/UA and PDF/A), made for the joined file."""
     from types import SimpleNamespace
+
     from weasyprint.pdf import VARIANTS
 
     function, _ = VARIANTS[variant]

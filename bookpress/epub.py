@@ -231,9 +231,7 @@ def accessibility_summary(screen) -> str:
 
 
 def _w3c(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- Chapters as XHTML -------------------------------------------------------------------------
@@ -320,7 +318,7 @@ def _notes_to_asides(section: ET.Element) -> list[ET.Element]:
     followed by <span class="footnote" id=…>, its later paragraphs <span class="footnote-part">.
     """
     parents = {child: parent for parent in section.iter() for child in parent}
-    asides = []
+    asides: list[ET.Element] = []
     for span in [element for element in section.iter("span") if "footnote" in _classes(element)]:
         parent = parents[span]
         siblings = list(parent)
@@ -328,14 +326,14 @@ def _notes_to_asides(section: ET.Element) -> list[ET.Element]:
         number = str(len(asides) + 1)
         call = before if before is not None and "note-call" in _classes(before) else None
         if call is None:  # not seen in the print form; the reference is made here
-            call = ET.Element("a", {"class": "note-call", "id": span.get("id") + "_call"})
+            call = ET.Element("a", {"class": "note-call", "id": span.attrib["id"] + "_call"})
             parent.insert(siblings.index(span), call)
         call.attrib.update(
-            {"href": "#" + span.get("id"), "epub:type": "noteref", "role": "doc-noteref"}
+            {"href": "#" + span.attrib["id"], "epub:type": "noteref", "role": "doc-noteref"}
         )
         call.text = number
         _remove_keeping_tail(parent, span)
-        asides.append(_aside(span, number, call.get("id")))
+        asides.append(_aside(span, number, call.attrib["id"]))
     return asides
 
 
@@ -359,7 +357,7 @@ def _aside(span: ET.Element, number: str, call_id: str) -> ET.Element:
             "class": "footnote",
             "epub:type": "footnote",
             "role": "doc-footnote",
-            "id": span.get("id"),
+            "id": span.attrib["id"],
         },
     )
     first = ET.SubElement(aside, "p")
@@ -467,7 +465,10 @@ def _picture(path: Path, relative: str) -> Item:
 def _serialized_body(document: Document) -> str:
     body = serialize(document.section)
     if document.notes:
-        body += '\n<section class="footnotes" epub:type="footnotes" role="doc-endnotes" aria-label="Notes">\n'
+        body += (
+            '\n<section class="footnotes" epub:type="footnotes" role="doc-endnotes"'
+            ' aria-label="Notes">\n'
+        )
         body += "\n".join(serialize(aside) for aside in document.notes) + "\n</section>"
     return body
 
@@ -593,7 +594,9 @@ class _TreeBuilder(HTMLParser):
     def _element(self, tag, attributes) -> ET.Element:
         raw = self.get_starttag_text() or ""
         if tag == "svg" or any(open_element.tag == "svg" for open_element in self.stack):
-            tag = RAW_TAG_NAME.match(raw)[1]
+            name = RAW_TAG_NAME.match(raw)
+            assert name is not None, raw  # the parser read a start tag
+            tag = name[1]
             written = {
                 name.lower(): name
                 for name in RAW_ATTRIBUTE.findall(raw[raw.index(tag) + len(tag) :])
@@ -630,7 +633,7 @@ def parse_section(html: str) -> ET.Element:
 
 
 def inline_xhtml(markdown_text: str) -> str:
-    """A short text of book.yml in Markdown (the attribution) as XHTML, with no paragraph around it."""
+    """A short Markdown text of book.yml (the attribution) as XHTML, with no paragraph around it."""
     import markdown
 
     if not markdown_text.strip():
@@ -792,7 +795,7 @@ class _Face:
         pen = SVGPathPen(self.glyphs, ntos=lambda value: f"{value:.1f}".rstrip("0").rstrip("."))
         scale, cursor = size / self.units, x
         names = self._names(text)
-        for name, following in zip(names, names[1:] + [None], strict=True):
+        for name, following in zip(names, [*names[1:], ""], strict=True):
             self.glyphs[name].draw(TransformPen(pen, (scale, 0, 0, -scale, cursor, y)))
             cursor += (self.glyphs[name].width + self.kerning.get((name, following), 0)) * scale
             cursor += spacing * size
@@ -846,9 +849,7 @@ def ocf_zip(files: list[tuple[str, bytes]], epoch: int) -> bytes:
     Every entry carries the book's date and the same attributes on any system, so that the
     same files make the same bytes.
     """
-    stamp = datetime.datetime.fromtimestamp(
-        max(epoch, 315532800), tz=datetime.timezone.utc
-    )  # zip: 1980+
+    stamp = datetime.datetime.fromtimestamp(max(epoch, 315532800), tz=datetime.UTC)  # zip: 1980+
     date_time = stamp.timetuple()[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -26,10 +27,8 @@ class BookError(Exception):
     def where(self, root: Path | None = None) -> str:
         path = self.path
         if root is not None and path.is_absolute():
-            try:
+            with contextlib.suppress(ValueError):
                 path = path.relative_to(root)
-            except ValueError:
-                pass
         return f"{path}:{self.line}" if self.line else str(path)
 
     def format(self, root: Path | None = None) -> str:

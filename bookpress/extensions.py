@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from markdown import Extension
 from markdown.blockprocessors import BlockProcessor, BlockQuoteProcessor
+from markdown.extensions.footnotes import NBSP_PLACEHOLDER
 from markdown.extensions.md_in_html import (
     HtmlBlockPreprocessor,
     HTMLExtractorExtra,
     MarkdownInHtmlExtension,
 )
-from markdown.extensions.footnotes import NBSP_PLACEHOLDER
 from markdown.extensions.toc import render_inner_html, strip_tags
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AMP_SUBSTITUTE, AtomicString
-from markdown.util import nearing_recursion_limit
+from markdown.util import AMP_SUBSTITUTE, AtomicString, nearing_recursion_limit
 from pygments.formatters.html import HtmlFormatter
 from pygments.token import Token
 
@@ -55,8 +56,10 @@ class FencedBlockProcessor(BlockProcessor):
 
     def run(self, parent, blocks):
         first = blocks[0]
-        name = self.START.match(first).group(1)
-        blocks[0] = first[self.START.match(first).end() :]
+        start = self.START.match(first)
+        assert start is not None  # test() found it
+        name = start.group(1)
+        blocks[0] = first[start.end() :]
         for index, block in enumerate(blocks):
             end = self.END.search(block)
             if end:
@@ -103,7 +106,7 @@ class PageFootnoteTreeprocessor(Treeprocessor):
     the page the call lands on.
     """
 
-    def __init__(self, md, registry: "IdRegistry"):
+    def __init__(self, md, registry: IdRegistry):
         super().__init__(md)
         self.registry = registry
 
@@ -165,7 +168,7 @@ def _drop_placeholder(text):
 
 
 class PageFootnoteExtension(Extension):
-    def __init__(self, registry: "IdRegistry", **kwargs):
+    def __init__(self, registry: IdRegistry, **kwargs):
         self.registry = registry
         super().__init__(**kwargs)
 
@@ -313,13 +316,13 @@ INDEX_MARK = (
 
 
 class IndexMarkInlineProcessor(InlineProcessor):
-    """``[the secret police]{^NKVD}`` indexes the words under a heading; ``{^Heading}`` marks a spot."""
+    """``[the secret police]{^NKVD}`` indexes the words under a heading; ``{^Heading}``, a spot."""
 
     def __init__(self, registry: IdRegistry):
         super().__init__(INDEX_MARK)
         self.registry = registry
 
-    def handleMatch(self, match, data):
+    def handleMatch(self, match, data):  # type: ignore[override]  # as InlineProcessor's stub
         if match.group("text") is not None:
             element = etree.Element("span")
             element.text = match.group("text")
@@ -398,14 +401,15 @@ class AutoIndexTreeprocessor(Treeprocessor):
                     element.insert(position + offset, mark)
 
     def _marked(self, text):
-        """[text before the first match, mark, mark, …] with each mark's tail set; None if no match."""
-        if not text or not self.pattern.search(text):
+        """[text before the first match, mark, mark, …], each mark's tail set; None if no match."""
+        if not text or self.pattern is None or not self.pattern.search(text):
             return None
         # An empty anchor, not a span around the words, glued to the end of the word before
         # them ('region a<a/> quota'): WeasyPrint 70 breaks a line too early when the break
         # would fall just before an inline box. The typeset stage moves an anchor that ends
         # a page's last line to the next page, where its words are.
-        pieces, position = [None], 0
+        pieces: list[Any] = [None]  # the text before the first mark, then the marks
+        position = 0
         for match in self.pattern.finditer(text):
             start = match.start()
             while start > position and text[start - 1].isspace():
@@ -440,9 +444,9 @@ class AutoIndexExtension(Extension):
 
 
 class CrossReferenceInlineProcessor(InlineProcessor):
-    """``{@timeline}`` becomes a link to that figure; render and typeset fill in its number and page."""
+    """``{@timeline}`` becomes a link to that figure; render and typeset add its number and page."""
 
-    def handleMatch(self, match, data):
+    def handleMatch(self, match, data):  # type: ignore[override]  # as InlineProcessor's stub
         element = etree.Element("a", {"class": "xref", "href": "#" + match.group("id")})
         element.text = match.group("id")
         return element, match.start(0), match.end(0)
@@ -540,7 +544,9 @@ def decoded_href(href: str) -> str:
 def printed_url(address: str) -> str:
     """The address with a break allowed after each run of slashes and other punctuation, but
     not after 'https://', which stays with the site's name; and none after a hyphen."""
-    scheme, rest = re.match(r"((?:[a-z][a-z0-9+.-]*://)?)(.*)", address, re.DOTALL).groups()
+    split = re.match(r"((?:[a-z][a-z0-9+.-]*://)?)(.*)", address, re.DOTALL)
+    assert split is not None  # both groups may be empty: it always matches
+    scheme, rest = split.groups()
     rest = URL_BREAK_AFTER.sub(lambda match: match[0] + ZERO_WIDTH_SPACE, rest)
     # Pango would break after the '//' of its own accord.
     return scheme + WORD_JOINER * bool(scheme) + rest.replace("-", "-" + WORD_JOINER)
@@ -620,7 +626,9 @@ class LinkTreeprocessor(Treeprocessor):
             _insert_after(
                 parent,
                 link,
-                etree.Element("a", {"class": "note-call", "id": note_call_id(printed.get("id"))}),
+                etree.Element(
+                    "a", {"class": "note-call", "id": note_call_id(printed.get("id", ""))}
+                ),
             )
 
 
@@ -706,7 +714,9 @@ class CodeLineFormatter(HtmlFormatter):
         super().format_unencoded(_indents_apart(plain), outfile)
 
     def wrap(self, source):
-        opening = f'<span class="{self._get_css_classes(CODE_INDENT)}">'
+        # Pygments' own, undocumented, and missing from its stubs: the token's CSS classes.
+        classes = self._get_css_classes(CODE_INDENT)  # type: ignore[attr-defined]
+        opening = f'<span class="{classes}">'
         lines = ((kind, _code_line(text, opening) if kind == 1 else text) for kind, text in source)
         return super().wrap(lines)
 
@@ -840,12 +850,13 @@ class AlertBlockProcessor(BlockQuoteProcessor):
 
     def test(self, parent, block):
         match = ALERT_START.match(block)
-        known = bool(match) and match["kind"].lower() in ALERT_LABELS
+        known = match is not None and match["kind"].lower() in ALERT_LABELS
         return known and not nearing_recursion_limit()
 
     def run(self, parent, blocks):
         block = blocks.pop(0)
         match = ALERT_START.match(block)
+        assert match is not None  # test() found it
         kind = match["kind"].lower()
         alert = etree.SubElement(parent, "div", {"class": f"alert alert-{kind}"})
         etree.SubElement(alert, "p", {"class": ALERT_HEADING}).text = ALERT_LABELS[kind]
@@ -885,7 +896,7 @@ class KeyTermTreeprocessor(Treeprocessor):
         for box in root.iter():
             if box.tag == "aside" or (box.tag == "div" and box.get("class")):
                 children = list(box)
-                for heading, following in zip(children, children[1:]):
+                for heading, following in itertools.pairwise(children):
                     if _is_key_terms_heading(heading) and following.tag in ("ul", "ol"):
                         for item in following.findall("li"):
                             self._mark(item)
@@ -964,6 +975,7 @@ class SourceBlockProcessor(FencedBlockProcessor):
 
     def run(self, parent, blocks):
         opening = SOURCE_START.match(blocks[0])
+        assert opening is not None  # test() found it
         blocks[0] = blocks[0][opening.end() :]
         for index, block in enumerate(blocks):
             end = self.END.search(block)
@@ -1045,7 +1057,8 @@ def check_source_boxes(body: str, body_line: int, path: Path, root: Path | None 
                     "the source box has no provenance line: who wrote it, what it is, "
                     "when and where",
                     "add a paragraph that starts with an em dash (— or --) after the extract, e.g. "
-                    "'— Nikita Khrushchev, speech to the 20th Party Congress, Moscow, 25 February 1956'",
+                    "'— Nikita Khrushchev, speech to the 20th Party Congress, Moscow, "
+                    "25 February 1956'",
                 )
             opened = None
         elif opened is not None and PROVENANCE.match(line):

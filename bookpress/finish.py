@@ -1,4 +1,4 @@
-"""Finish stage: what HTML cannot say (page labels, PDF/UA tagging), then the PDF is written atomically."""
+"""Finish stage: what HTML cannot say (page labels, PDF/UA tagging); files written atomically."""
 
 from __future__ import annotations
 
@@ -218,6 +218,8 @@ class _StructureTree:
 
     def margins_as_artifacts(self) -> None:
         """Marked content of no element in the tree (the margin boxes') made an artifact."""
+        import pydyf
+
         reachable = {element.number for element in self.elements()}
         for page in self.pdf.page_references:
             page = self.get(page)
@@ -234,14 +236,14 @@ class _StructureTree:
             elements[:] = [elements[old] for old in kept]
         for obj in self.pdf.objects:
             if (
-                isinstance(obj, dict)
+                isinstance(obj, pydyf.Dictionary)
                 and obj.get("Type") == "/StructElem"
                 and obj.number not in reachable
             ):
                 obj.clear()  # no longer referred to; written as an empty dictionary
 
     def leave_out_empty(self, element=None) -> bool:
-        """Drop the empty /Link, /Span and /NonStruct elements under element; whether it is empty."""
+        """Drop the empty /Link, /Span and /NonStruct elements under element; whether it's empty."""
         element = self.root if element is None else element
         kept = []
         for kid in element.get("K", ()):
@@ -260,7 +262,7 @@ class _StructureTree:
     def links_in_link_elements(self) -> None:
         """Each link annotation's object reference in a /Link element (Matterhorn 28-011)."""
         pages = len(self.pdf.page_references)
-        for key, value in zip(self.parent_tree[::2], self.parent_tree[1::2]):
+        for key, value in zip(self.parent_tree[::2], self.parent_tree[1::2], strict=True):
             if key < pages:
                 continue
             element = self.get(value)
@@ -352,7 +354,7 @@ def link_descriptions(destinations: dict, headings, runs) -> dict[str, str]:
     title) of each bookmark, the book's headings; runs: the page labels. A link's own
     /Contents would otherwise be its target's id, which a screen reader reads out as is.
     """
-    titles = {}
+    titles: dict = {}
     for page, y, title in headings:
         titles.setdefault((page, round(y)), title)
     descriptions = {}
@@ -373,7 +375,7 @@ def describe_links(pdf, runs) -> None:
     names = pdf.catalog["Names"]["Dests"]["Names"]
     destinations = {
         str(name.string): (pages[_number(dest[0])], dest[3])
-        for name, dest in zip(names[::2], names[1::2])
+        for name, dest in zip(names[::2], names[1::2], strict=True)
     }
     headings = []
     if "Outlines" in pdf.catalog:

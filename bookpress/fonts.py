@@ -13,6 +13,7 @@ Two guards keep every glyph of the book in its own typefaces:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -126,10 +127,8 @@ def _private_folder(key: str) -> Path:
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     user = os.getuid() if hasattr(os, "getuid") else "user"
     folder = Path(tempfile.gettempdir()) / f"bookpress-fonts-{user}-{digest}"
-    try:
+    with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
     if _is_private(folder):
         return folder
     # Someone else made a folder of that name: a configuration read from it could name any

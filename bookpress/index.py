@@ -73,7 +73,7 @@ class Locator:
 class IndexEntry:
     heading: str
     locators: tuple[Locator, ...] = ()
-    subentries: tuple["IndexEntry", ...] = ()
+    subentries: tuple[IndexEntry, ...] = ()
     see: str | None = None
     see_also: tuple[str, ...] = ()
 
@@ -184,7 +184,7 @@ def _check_cross_references(terms: list[IndexTerm]) -> None:
             if target == term.heading:
                 errors.append(
                     BookError(
-                        term.path,
+                        term.path or Path("chapters", INDEX_FILE),
                         term.line,
                         f"'{name}' refers to itself",
                         "name another term, or remove the reference",
@@ -193,19 +193,23 @@ def _check_cross_references(terms: list[IndexTerm]) -> None:
             elif target not in headings:
                 hint = did_you_mean(target, headings) or "add that term, or correct the name"
                 message = f"'{name}' refers to '{shown(target)}', which is not a term of the index"
-                errors.append(BookError(term.path, term.line, message, hint))
+                errors.append(
+                    BookError(term.path or Path("chapters", INDEX_FILE), term.line, message, hint)
+                )
     raise_all(errors)
 
 
 def _check_unique_forms(terms: list[IndexTerm]) -> list[BookError]:
     """A heading written twice, or a word that would index two headings, is an error."""
-    errors, headings, forms = [], {}, {}
+    errors: list[BookError] = []
+    headings: dict[str, IndexTerm] = {}
+    forms: dict[str, IndexTerm] = {}
     for term in terms:
         first = headings.setdefault(term.heading, term)
         if first is not term:
             errors.append(
                 BookError(
-                    term.path,
+                    term.path or Path("chapters", INDEX_FILE),
                     term.line,
                     f"the term '{shown(term.heading)}' is already on line {first.line}",
                     "merge the two entries into one",
@@ -216,7 +220,7 @@ def _check_unique_forms(terms: list[IndexTerm]) -> list[BookError]:
             if owner.heading != term.heading:
                 errors.append(
                     BookError(
-                        term.path,
+                        term.path or Path("chapters", INDEX_FILE),
                         term.line,
                         f"'{shown(form)}' would index both "
                         f"'{shown(owner.heading)}' (line {owner.line}) "
@@ -300,7 +304,7 @@ def _entry(
 
 
 def locators(occurrences: list[Occurrence], ranges: bool = True) -> tuple[Locator, ...]:
-    """Each page once, in page order, linked to its first occurrence; 3+ consecutive pages as a range."""
+    """Each page once, in order, linked to its first occurrence; 3+ consecutive pages as a range."""
     first_on_page: dict[int, Occurrence] = {}
     for occurrence in occurrences:
         first_on_page.setdefault(occurrence.page, occurrence)
@@ -328,7 +332,7 @@ def _follows(previous: Occurrence, occurrence: Occurrence) -> bool:
     )
 
 
-def unused_terms(terms: tuple[IndexTerm, ...], occurrences: list[Occurrence]) -> None:
+def unused_terms(terms: tuple[IndexTerm, ...], occurrences: list) -> None:
     """Warn about terms of index.yml that index nothing (an error under --strict).
 
     When none of them does, the list is another book's: one warning says so, not one a term.

@@ -77,21 +77,115 @@ FRONT_MATTER_FENCE = "---"
 #: Docusaurus, mdBook's front-matter plugins, Pandoc): a chapter brought in from a course
 #: website keeps them, and the book has no use for them. Compared in lower case.
 WEBSITE_KEYS = frozenset(
-    """
-    layout permalink published date category categories tags excerpt excerpt_separator author
-    authors description image images redirect_from redirect_to sitemap last_modified_at
-    comments share related toc toc_label toc_icon toc_sticky sidebar header classes read_time
-    nav_order nav_exclude nav_title parent grand_parent has_children has_toc search_exclude
-    lang math mathjax seo show_date feature_image slug aliases weight draft type url linktitle
-    summary keywords series lastmod publishdate expirydate menu markup outputs resources
-    cascade headless build translationkey iscjklanguage showtoc tocopen hidemeta cover
-    bookcollapsesection bookflatsection bookhidden booktoc bookcomments booksearchexclude
-    id sidebar_label sidebar_position sidebar_class_name hide_title hide_table_of_contents
-    pagination_label pagination_next pagination_prev custom_edit_url displayed_sidebar
-    last_update unlisted hide search status icon subtitle abstract output format
-    bibliography csl created updated modified cssclass cssclasses publish order thumbnail
-    canonical_url
-""".split()
+    [
+        "layout",
+        "permalink",
+        "published",
+        "date",
+        "category",
+        "categories",
+        "tags",
+        "excerpt",
+        "excerpt_separator",
+        "author",
+        "authors",
+        "description",
+        "image",
+        "images",
+        "redirect_from",
+        "redirect_to",
+        "sitemap",
+        "last_modified_at",
+        "comments",
+        "share",
+        "related",
+        "toc",
+        "toc_label",
+        "toc_icon",
+        "toc_sticky",
+        "sidebar",
+        "header",
+        "classes",
+        "read_time",
+        "nav_order",
+        "nav_exclude",
+        "nav_title",
+        "parent",
+        "grand_parent",
+        "has_children",
+        "has_toc",
+        "search_exclude",
+        "lang",
+        "math",
+        "mathjax",
+        "seo",
+        "show_date",
+        "feature_image",
+        "slug",
+        "aliases",
+        "weight",
+        "draft",
+        "type",
+        "url",
+        "linktitle",
+        "summary",
+        "keywords",
+        "series",
+        "lastmod",
+        "publishdate",
+        "expirydate",
+        "menu",
+        "markup",
+        "outputs",
+        "resources",
+        "cascade",
+        "headless",
+        "build",
+        "translationkey",
+        "iscjklanguage",
+        "showtoc",
+        "tocopen",
+        "hidemeta",
+        "cover",
+        "bookcollapsesection",
+        "bookflatsection",
+        "bookhidden",
+        "booktoc",
+        "bookcomments",
+        "booksearchexclude",
+        "id",
+        "sidebar_label",
+        "sidebar_position",
+        "sidebar_class_name",
+        "hide_title",
+        "hide_table_of_contents",
+        "pagination_label",
+        "pagination_next",
+        "pagination_prev",
+        "custom_edit_url",
+        "displayed_sidebar",
+        "last_update",
+        "unlisted",
+        "hide",
+        "search",
+        "status",
+        "icon",
+        "subtitle",
+        "abstract",
+        "output",
+        "format",
+        "bibliography",
+        "csl",
+        "created",
+        "updated",
+        "modified",
+        "cssclass",
+        "cssclasses",
+        "publish",
+        "order",
+        "thumbnail",
+        "canonical_url",
+    ]
 )
 
 
@@ -118,6 +212,7 @@ def load_book(root: Path) -> Book:
     raise_all(errors)
     _warn_unlisted(chapters_dir, [path for path, _ in files])
     check_characters(root, chapters)
+    assert info is not None  # else raise_all raised its problems
     return Book(root=root, info=info, chapters=_numbered(chapters), index_terms=terms)
 
 
@@ -136,7 +231,7 @@ def _with_key_dates(chapters: list[ChapterSource], errors: list[BookError]) -> l
     names = [chapter.slug for chapter in chapters]
     tagged: dict[str, list] = {}
     for path, event in (
-        (path, event) for path in sorted(timelines) for event in timelines[path].events
+        (timeline, event) for timeline in sorted(timelines) for event in timelines[timeline].events
     ):
         for name in event.chapters:
             if name in names:
@@ -230,7 +325,8 @@ def _check_unique_names(
                 BookError(
                     book_yml,
                     line,
-                    f"'{chapter.path.name}' and '{slugs[chapter.slug].path.name}' have the same name after the number",
+                    f"'{chapter.path.name}' and '{slugs[chapter.slug].path.name}' have the same "
+                    "name after the number",
                     "rename one of the files, e.g. 03-gulag-camps.md",
                 )
             )
@@ -238,8 +334,8 @@ def _check_unique_names(
     ids: dict[str, str] = {}
     for chapter in chapters:
         prose = without_code(chapter.body).split("\n")
-        for number, line in enumerate(prose, start=chapter.body_line):
-            for name in EXPLICIT_ID.findall(line):
+        for number, text in enumerate(prose, start=chapter.body_line):
+            for name in EXPLICIT_ID.findall(text):
                 place = f"{chapter.path.name}:{number}"
                 if name in ids:
                     errors.append(
@@ -386,7 +482,8 @@ def _listed_chapter_files(
     if not isinstance(listed, list):
         return []
     present = sorted(p.name for p in chapters_dir.glob("*.md"))
-    files, seen = [], {}
+    files: list[tuple[Path, int]] = []
+    seen: dict[str, int] = {}
     for name, line in doc.items("chapters"):
         if not isinstance(name, str) or not name.strip():
             errors.append(
@@ -474,6 +571,7 @@ def _load_chapter(path: Path, root: Path, website_keys: list) -> ChapterSource:
     ):
         _collect(errors, check, prose, body_line, path, root)
     raise_all(errors)
+    assert values is not None  # else raise_all raised its problems
     data, data_path = _load_data(values, doc, path, root) if "data" in values else (None, None)
     template = values.get("template")
     if template is not None and not is_plain_name(template, (".html",)):
@@ -611,7 +709,7 @@ def _load_figures(body: str, body_line: int, path: Path) -> tuple:
                         "describe what the figure shows between the brackets",
                     )
                 )
-            elif not (path.parent / match["src"]).resolve().parent == path.parent.resolve():
+            elif (path.parent / match["src"]).resolve().parent != path.parent.resolve():
                 errors.append(
                     BookError(
                         path, number, f"the figure's data '{match['src']}' is not in chapters/"
@@ -781,9 +879,12 @@ def _raw_picture_problem(line: str, chapter: Path, root: Path):
                 f"the image '{src}' has no alt text",
                 'describe the picture in the tag: <img src="…" alt="A map of the camps">',
             )
-        if src and not src.startswith("data:"):
-            if problem := _image_problem(alt, src, chapter, root):
-                return problem
+        if (
+            src
+            and not src.startswith("data:")
+            and (problem := _image_problem(alt, src, chapter, root))
+        ):
+            return problem
     return None
 
 
@@ -819,7 +920,8 @@ def _check_index_marks(chapter: ChapterSource, terms) -> None:
                     BookError(
                         path,
                         number,
-                        f"'{heading}' only points to '{pointers[heading]}' in the index (see), so nothing can be indexed under it",
+                        f"'{heading}' only points to '{pointers[heading]}' in the index (see), "
+                        "so nothing can be indexed under it",
                         f"index it under '{pointers[heading]}': {{^{pointers[heading]}}}",
                     )
                 )
@@ -862,7 +964,7 @@ def _checked_entries(document: YamlDocument, fields: frozenset[str] | None) -> l
             "the data file has no entries",
             "add entries, each starting with '- ', or remove 'data:' from the chapter",
         )
-    errors = []
+    errors: list[BookError] = []
     for entry, line in document.items():
         problems = _entry_problems(entry, fields)
         errors.extend(BookError(document.path, line, *problem) for problem in problems)
@@ -935,7 +1037,8 @@ MAX_BLOCK_PREFIX = 200  # characters: fifty levels of lists, far more than any b
 def _nesting_problem(text: str) -> tuple[str, str] | None:
     """(message, hint) when a line of the Markdown text is nested too deeply to convert."""
     for line in text.split("\n"):
-        if len(BLOCK_PREFIX.match(line.expandtabs(4))[0]) > MAX_BLOCK_PREFIX:
+        prefix = BLOCK_PREFIX.match(line.expandtabs(4))  # matches every line, if only ""
+        if prefix and len(prefix[0]) > MAX_BLOCK_PREFIX:
             return (
                 "the lists or quotes here are nested too deeply, or a line is indented too far "
                 f"(more than {MAX_BLOCK_PREFIX} characters before its text)",
@@ -1104,7 +1207,8 @@ def _without_indented_code(lines: list[str]) -> list[str]:
 
 def _without_code_spans(lines: list[str]) -> list[str]:
     """The lines with each code span blanked; a span may run over the lines of a paragraph."""
-    kept, paragraph = [], []
+    kept: list[str] = []
+    paragraph: list[str] = []
     for line in lines:
         if not line.strip() or BLOCK_START.match(line):
             kept += _blank_spans(paragraph)
@@ -1116,11 +1220,13 @@ def _without_code_spans(lines: list[str]) -> list[str]:
 def _blank_spans(lines: list[str]) -> list[str]:
     """The lines of one paragraph, each code span in them a space (or its line ends)."""
     text = "\n".join(lines)
-    pieces, kept_from, position = [], 0, 0
+    pieces: list[str] = []
+    kept_from = position = 0
     while opening := SPAN_OPENING.search(text, position):
         # After an even run of backslashes, a backtick opens a span all the same.
         begin = opening.end() if opening.group(1) else opening.start()
-        start, end = CODE_SPANS.find_code_spans(begin, text)
+        # types-Markdown says it may return None; Markdown's own hints and code never do.
+        start, end = CODE_SPANS.find_code_spans(begin, text)  # type: ignore[misc]
         if end is None:
             position = max(start, begin + 1)
             continue

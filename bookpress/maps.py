@@ -21,6 +21,7 @@ with a warning naming its line.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from dataclasses import dataclass, replace
@@ -129,8 +130,9 @@ def _region(document: YamlDocument) -> tuple[float, float, float, float] | None:
     if value is None:
         return None
     hint = "write region: [west, south, east, north] in degrees, e.g. region: [20, 40, 180, 78]"
-    numbers = [_number(item) for item in value] if isinstance(value, list) else []
-    if len(numbers) != 4 or None in numbers:
+    read = [_number(item) for item in value] if isinstance(value, list) else []
+    numbers = [number for number in read if number is not None]
+    if len(read) != 4 or len(numbers) != 4:
         raise document.error(
             "region", f"the region should be four numbers, not {describe(value)}", hint
         )
@@ -276,12 +278,14 @@ def _place(entry, line: int, lines: dict[str, int], path: Path, categories, regi
 def _place_name(entry: dict, path: Path, line: int) -> str:
     value = entry.get("name")
     problem = text_problem("name", value)
-    if problem:
+    if problem or value is None:
         raise BookError(
             path,
             line,
-            "this place has no name" if value is None else problem[0],
-            "add name: what the label on the map says" if value is None else problem[1],
+            "this place has no name" if value is None or not problem else problem[0],
+            "add name: what the label on the map says"
+            if value is None or not problem
+            else problem[1],
         )
     name = " ".join(value.split())
     if len(name) > MAX_NAME:
@@ -450,7 +454,7 @@ class Marker:
     colour: str
     x: float
     y: float
-    place: Place
+    place: Place | None  # None: a marker in the key
     label: Label | None
 
 
@@ -483,7 +487,7 @@ class MapFigure:
     graticule: str
     markers: tuple[Marker, ...]
     key: tuple[KeyEntry, ...]
-    scale_bar: ScaleBar
+    scale_bar: ScaleBar | None  # None until the frame is known
     categories: tuple[Category, ...]
     credit: str
 
@@ -496,18 +500,12 @@ class MapFigure:
     def groups(self) -> list[tuple[str, list[str]]]:
         """(category label, place names) in the key's order, the places without one last:
         the map as a list, for screens too narrow for the drawing."""
+        places = [marker.place for marker in self.markers if marker.place is not None]
         groups = [
-            (
-                category.label,
-                [
-                    marker.place.name
-                    for marker in self.markers
-                    if marker.place.category == category.name
-                ],
-            )
+            (category.label, [place.name for place in places if place.category == category.name])
             for category in self.categories
         ]
-        others = [marker.place.name for marker in self.markers if not marker.place.category]
+        others = [place.name for place in places if not place.category]
         groups += [("Places" if not self.categories else "Other places", others)]
         return [(label, names) for label, names in groups if names]
 
@@ -609,7 +607,7 @@ def _graticule(clip, region) -> list[list[tuple[float, float]]]:
     span = max(region[2] - region[0], region[3] - region[1])
     step = next((step for step in (1, 2, 5, 10, 15, 20, 30) if span / step <= 8), 30)
     west, south, east, north = clip
-    lines = []
+    lines: list[list[tuple[float, float]]] = []
     for lon in range(math.ceil(west / step) * step, math.floor(east / step) * step + 1, step):
         lines.append([(lon, south), (lon, north)])
     for lat in range(math.ceil(south / step) * step, math.floor(north / step) * step + 1, step):
@@ -704,7 +702,7 @@ def _densified(points, step: float = 1.0) -> list[tuple[float, float]]:
     """Points added along every leg longer than step degrees: a parallel is curved on a conic,
     and a leg drawn straight between its ends would cut across the map."""
     dense = [points[0]]
-    for (x1, y1), (x2, y2) in zip(points, points[1:]):
+    for (x1, y1), (x2, y2) in itertools.pairwise(points):
         count = math.ceil(max(abs(x2 - x1), abs(y2 - y1)) / step)
         dense += [(x1 + (x2 - x1) * i / count, y1 + (y2 - y1) * i / count) for i in range(1, count)]
         dense.append((x2, y2))
@@ -743,7 +741,7 @@ def clip_line(points, box) -> list[list[tuple[float, float]]]:
     """The pieces of a line inside a box: Liang and Barsky's cut of each leg, joined where
     one leg goes on from the last."""
     pieces: list[list[tuple[float, float]]] = []
-    for start, end in zip(points, points[1:]):
+    for start, end in itertools.pairwise(points):
         leg = _clipped_leg(start, end, box)
         if leg is None:
             continue
@@ -799,6 +797,7 @@ def label_metrics() -> tuple[dict[str, float], float, float, float]:
     """(advance of each character, advance of a missing one, ascent, descent) of the labels'
     face at LABEL_SIZE, in drawing units, from the font file the book prints with."""
     from fontTools.ttLib import TTFont  # installed with WeasyPrint; needed only for maps
+
     from .fonts import font_directories
 
     path = next(
@@ -835,7 +834,9 @@ def label_box(label: Label) -> tuple[float, float, float, float]:
 def _markers(layout: MapFigure, places, categories, path: Path) -> tuple[Marker, ...]:
     kinds = {category.name: (category.marker, category.colour) for category in categories}
     points = [layout.to_drawing(place.lat, place.lon) for place in places]
-    candidates = [_candidates(place.name, x, y) for place, (x, y) in zip(places, points)]
+    candidates = [
+        _candidates(place.name, x, y) for place, (x, y) in zip(places, points, strict=True)
+    ]
     frame = _frame_box(layout)
     free = [
         [
@@ -847,11 +848,11 @@ def _markers(layout: MapFigure, places, categories, path: Path) -> tuple[Marker,
                 for point in points
             )
         ]
-        for labels, own in zip(candidates, points)
+        for labels, own in zip(candidates, points, strict=True)
     ]
     chosen = placed_labels(free)
     markers = []
-    for place, (x, y), label in zip(places, points, chosen):
+    for place, (x, y), label in zip(places, points, chosen, strict=True):
         if label is None:
             warn(
                 path,
@@ -963,7 +964,8 @@ def _key(layout: MapFigure, markers, categories) -> tuple[tuple[KeyEntry, ...], 
     ]
     x0, y0, width, height = layout.frame
     _, _, ascent, descent = label_metrics()
-    entries, x, row = [], x0 + MARKER_RADIUS + 1, 0
+    entries: list[KeyEntry] = []
+    x, row = x0 + MARKER_RADIUS + 1, 0
     for category in used:
         label_width = text_width(category.label)
         if x + 12 + label_width > x0 + width - SCALE_ROOM and entries:
@@ -989,7 +991,7 @@ def _scale_bar(layout: MapFigure) -> ScaleBar:
     per_km = units * layout.projection.scale(centre_lat)
     kilometres = max(
         step * 10**power
-        for power in range(0, 5)
+        for power in range(5)
         for step in (1, 2, 5)
         if step * 10**power * per_km <= 120
     )

@@ -16,8 +16,10 @@ TEACHER_BLOCK = "teacher"  # ::: teacher … ::: is in the teacher's edition onl
 #: Each product and what it is, as --help shows it.
 PRODUCTS = {
     "book": "the reading edition: build/book.pdf (A4, or US Letter with --paper letter)",
-    "booklet": "a fold-and-staple booklet: build/booklet.pdf, A5 pages two-up on A4 (half-letter on Letter)",
-    "handouts": "one PDF per chapter and a revision sheet: build/handouts/, with the book's page numbers",
+    "booklet": "a fold-and-staple booklet: build/booklet.pdf, A5 pages two-up on A4 "
+    "(half-letter on Letter)",
+    "handouts": "one PDF per chapter and a revision sheet: build/handouts/, with the book's "
+    "page numbers",
     "teacher": "the teacher's edition, with the teacher's notes: build/teacher.pdf",
     "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
     "web": "the web edition: build/book.html, one self-contained page for screens and phones",
@@ -111,7 +113,8 @@ class ChapterSource:
     data_path: Path | None = None
     figures: tuple = ()  # (source as written, FigureData) of the figures drawn from data
     caption: str | None = None  # of the table or figure the chapter's template draws
-    key_dates: tuple = ()  # TimelineEvent of the book's timeline tagged with this chapter, in date order
+    # The TimelineEvents of the book's timeline tagged with this chapter, in date order.
+    key_dates: tuple = ()
 
     def line_naming(self, *needles: str) -> int | None:
         """The first line of the body that holds one of the needles, to point the teacher there."""
@@ -172,7 +175,7 @@ class ContentsEntry:
     heading: Heading
     folio: str
     number: int | None = None
-    children: tuple["ContentsEntry", ...] = field(default=())
+    children: tuple[ContentsEntry, ...] = field(default=())
 
 
 CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level headings

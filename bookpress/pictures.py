@@ -176,7 +176,7 @@ class PictureFigureTreeprocessor(Treeprocessor):
 
     def run(self, root):
         parents = {child: parent for parent in root.iter() for child in parent}
-        for paragraph in [element for element in root.iter("p")]:
+        for paragraph in list(root.iter("p")):
             if parents.get(paragraph) is not None and parents[paragraph].tag == "figure":
                 continue
             if _alone_with_its_credit(paragraph):

@@ -9,6 +9,7 @@ the process that made it; the written part can.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -110,8 +111,10 @@ class LayoutPool:
         busy = {worker.connection: worker for worker in self.workers if worker.pending}
         for connection in wait(list(busy)):
             worker = busy[connection]
+            pending = worker.pending
+            assert pending is not None  # a busy worker's
             try:
-                kind, value = connection.recv()
+                kind, value = worker.connection.recv()
             except EOFError:  # killed: out of memory, most likely
                 raise BookError(
                     Path("chapters"),
@@ -120,16 +123,11 @@ class LayoutPool:
                     "build again with --jobs 1, which needs less memory",
                 ) from None
             if kind == "laid out":
-                (
-                    worker.pending.pages,
-                    worker.pending.folios,
-                    worker.pending.step,
-                    worker.pending.moved,
-                ) = value
+                pending.pages, pending.folios, pending.step, pending.moved = value
             elif kind == "written":
                 from .engine import with_font_files
 
-                pending, worker.pending = worker.pending, None
+                worker.pending = None
                 pending.written(with_font_files(value))
             elif kind == "log":
                 LOGGER.handle(value)
@@ -138,10 +136,8 @@ class LayoutPool:
 
     def close(self) -> None:
         for worker in self.workers:
-            try:
+            with contextlib.suppress(OSError):
                 worker.connection.send(None)
-            except OSError:
-                pass
         for worker in self.workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():

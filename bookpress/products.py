@@ -1,4 +1,4 @@
-"""The print products of one build: reading edition, booklet, handouts, teacher's and large-print editions."""
+"""The products of one build: reading edition, booklet, handouts, teacher's, large print, web."""
 
 from __future__ import annotations
 
@@ -277,7 +277,7 @@ def _handouts(
     from .join import choose_path
 
     path = choose_path(options.public_path)
-    parts = dict(zip((chapter.slug for chapter in book.chapters), typeset_book.parts))
+    parts = dict(zip((chapter.slug for chapter in book.chapters), typeset_book.parts, strict=False))
     outputs = []
     for number, title, slug, chosen in handout_plan(book, parts):
         labels, start = [], 0
@@ -312,7 +312,7 @@ def handout_plan(book: Book, parts: dict):
 
 
 def _typeset(book: Book, options: Options, edition: Edition):
-    """typeset_edition, reusing the parts of earlier builds kept in build/cache/ (a folder per edition)."""
+    """typeset_edition, reusing the parts earlier builds kept in build/cache/ (one folder each)."""
     from .join import choose_path
     from .stamp import layout_digest
 

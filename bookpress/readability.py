@@ -141,7 +141,7 @@ def _sentences(paragraph: str, path: Path, first_line: int | None) -> list[Sente
         if not ABBREVIATIONS.search(text[: end.start()])
     ]
     sentences = []
-    for start, end in zip(starts, [*starts[1:], len(text)]):
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         line = None if first_line is None else first_line + text.count("\n", 0, start)
         sentences.append(Sentence(" ".join(text[start:end].split()), path, line))
     return sentences
@@ -218,7 +218,7 @@ def report(book: Book, root: Path) -> str:
         lines.append(
             "  ".join(
                 cell.ljust(width) if column in (0, 4) else cell.rjust(width)
-                for column, (cell, width) in enumerate(zip(row, widths))
+                for column, (cell, width) in enumerate(zip(row, widths, strict=True))
             ).rstrip()
         )
     if book.info.target_grade is not None:

@@ -14,37 +14,45 @@ from markupsafe import Markup
 
 from .errors import BookError, warn
 from .extensions import (
+    PAGE_LINK,
+    SOURCE_BOX,
+    SOURCE_TITLE,
+    AlertExtension,
     AutoIndexExtension,
+    BookLinks,
+    CodeExtension,
+    CodeLineFormatter,
     CrossReferenceExtension,
     FencedBlockExtension,
     HeadingIdExtension,
+    HtmlBoxExtension,
     IdRegistry,
     IndexMarkExtension,
+    KeyTermExtension,
+    LinkExtension,
     PageFootnoteExtension,
+    SourceBoxExtension,
+    slugify,
 )
-from .extensions import PAGE_LINK, BookLinks, LinkExtension, slugify
-from .extensions import CodeExtension, CodeLineFormatter
-from .extensions import AlertExtension, HtmlBoxExtension
-from .extensions import KeyTermExtension
-from .extensions import SOURCE_BOX, SOURCE_TITLE, SourceBoxExtension
-from .pictures import PictureFigureExtension, credit_of, warn_uncredited
 from .imprint import licence_of
 from .index import IndexGroup, unused_terms
+from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
+from .pictures import PictureFigureExtension, credit_of, warn_uncredited
 from .sanitize import (
+    HTML_TAG,
     MAX_DEPTH,
+    VOID_TAGS,
     Dropped,
     clean_html,
     depth_after,
     dropped_by_allow_list,
     html_elements,
 )
-from .sanitize import HTML_TAG, VOID_TAGS
 from .sources import did_you_mean
-from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
 
-MARKDOWN_EXTENSIONS = [
+MARKDOWN_EXTENSIONS: list[str | markdown.Extension] = [
     "tables",
     "footnotes",
     "attr_list",
@@ -231,7 +239,7 @@ class FigureNumbers:
         """The chapter's HTML with each data figure drawn and each picture made a figure; and
         the ids of its figures."""
         drawn = dict(chapter.figures)
-        ids = []
+        ids: list[str] = []
 
         def draw(match):
             if match["picture"]:
@@ -293,9 +301,8 @@ class FigureNumbers:
     def number_sources(self, html: str, chapter: ChapterSource) -> tuple[str, tuple[str, ...]]:
         """Each source box numbered in its chapter, its heading saying so ("Source 2.3"), and
         made the element that groups it: a <section> in print, a <figure> on screens."""
-        ids, boxes, count = [], [], 0
-        for match in SOURCE_BOX_TAG.finditer(html):
-            count += 1
+        ids, boxes = [], []
+        for count, match in enumerate(SOURCE_BOX_TAG.finditer(html), start=1):
             label = f"Source {chapter.number}.{count}" if chapter.number else f"Source {count}"
             self.by_name[match["id"]] = (match["id"], label)
             ids.append(match["id"])
@@ -303,9 +310,7 @@ class FigureNumbers:
         tag = "figure" if self.for_screen else "section"
         for match, end, label in reversed(boxes):  # from the end: the places before stay
             inner = html[match.end() : end - len("</div>")]
-            inner = SOURCE_TITLE_TAG.sub(
-                lambda title: f"{title[1]}{label}{title[2]}", inner, count=1
-            )
+            inner = SOURCE_TITLE_TAG.sub(_labelled(label), inner, count=1)
             described = (
                 PROVENANCE_TAG.search(inner)
                 and f' aria-describedby="{match["id"]}-provenance"'
@@ -336,7 +341,8 @@ class FigureNumbers:
                     warn(
                         *_source_place(chapter.source, re.escape("{@" + match[1] + "}")),
                         f"{{@{match[1]}}} names a picture that is not a figure",
-                        "give the picture a paragraph of its own, with a blank line before and after",
+                        "give the picture a paragraph of its own, with a blank line before and "
+                        "after",
                     )
                 return match[1]
             target_id, text = self.by_name[match[1]]
@@ -666,7 +672,7 @@ def _template_place(error: Exception, name: str) -> tuple[str, int | None]:
     Jinja rewrites tracebacks so that frames of templates carry the template's file name
     and line: the last such frame is where the missing value was asked for.
     """
-    place = (name, None)
+    place: tuple[str, int | None] = (name, None)
     traceback = error.__traceback__
     while traceback is not None:
         filename = traceback.tb_frame.f_code.co_filename
@@ -886,3 +892,8 @@ def _source_place(chapter: ChapterSource, pattern: str) -> tuple[Path, int | Non
             if found.search(line):
                 return chapter.data_path, number
     return chapter.path, None
+
+
+def _labelled(label: str):
+    """For re.sub: a source box's title tag with the label as its text."""
+    return lambda title: f"{title[1]}{label}{title[2]}"

@@ -12,7 +12,6 @@ import yaml
 
 from .errors import BookError
 
-
 MAX_SOURCE = 2 * 1024 * 1024  # bytes: a chapter or data file larger than this is a mistake
 #: Lists and keys inside one another: the book's files need three or four levels; parsing
 #: recurses once per level, so a file nested without end must be stopped early.
@@ -139,7 +138,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return value
 
     def construct_mapping(self, node, deep=False):
-        seen = {}
+        seen: dict = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
@@ -235,12 +234,13 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlDocument:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = first_line + mark.line if mark is not None else first_line
-        problem = getattr(error, "problem", None) or str(error)
+        reason = getattr(error, "problem", None) or str(error)
         raise BookError(
             path,
             line,
-            f"this YAML cannot be read: {problem}",
-            "check the indentation and the colon after each key; quote text that contains ': ' or starts with a special character",
+            f"this YAML cannot be read: {reason}",
+            "check the indentation and the colon after each key; quote text that contains ': ' "
+            "or starts with a special character",
         ) from None
     finally:
         loader.dispose()
@@ -343,7 +343,7 @@ def _one_slip(word: str, other: str) -> bool:
     if word == other or abs(len(word) - len(other)) > 1:
         return False
     start = next(
-        (i for i, pair in enumerate(zip(word, other)) if pair[0] != pair[1]),
+        (i for i, pair in enumerate(zip(word, other, strict=False)) if pair[0] != pair[1]),
         min(len(word), len(other)),
     )
     rest, other_rest = word[start:], other[start:]

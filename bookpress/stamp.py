@@ -50,7 +50,7 @@ LAYOUT_FOLDERS = ("layout", "assets")
 
 
 def inputs_digest(root: Path, request: dict) -> str:
-    """A hash of every source, template, stylesheet and asset, the request, and the pipeline itself."""
+    """A hash of every source, template, stylesheet and asset, the request and the pipeline."""
     return _digest(root, INPUT_FOLDERS, request)
 
 
@@ -62,7 +62,7 @@ def layout_digest(root: Path, request) -> str:
 def _digest(root: Path, folders, request) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in DEPENDENCIES:
         try:
             versions[name] = version(name)

@@ -1,4 +1,4 @@
-"""Typeset stage: WeasyPrint lays out each chapter from the page it starts on, then the front matter."""
+"""Typeset stage: WeasyPrint lays out each chapter from the page it starts on, then the rest."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
-from .pool import LayoutPool, Pending, can_fork
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
+from .pool import LayoutPool, Pending, can_fork
 from .render import (
     INDEX_ID,
     LOCAL,
@@ -45,10 +45,12 @@ class LaidOutPart:
     @property
     def folios(self) -> dict:
         """Element id -> folio of the page it landed on."""
+        assert self.pending.folios is not None  # a part is made once laid out
         return self.pending.folios
 
     @property
     def last_folio(self) -> int:
+        assert self.pending.pages is not None  # a part is made once laid out
         return self.first_folio + self.pending.pages - 1
 
     @property
@@ -61,7 +63,8 @@ class LaidOutPart:
 class TypesetBook:
     """The laid-out book: its runs of written pages in order, ready to be joined into one PDF."""
 
-    runs: tuple  # each part as kept: front matter, chapters, blank pages, index…; a blank comes more than once
+    # Each part as kept: front matter, chapters, blank pages, index…; a blank comes more than once.
+    runs: tuple
     front: object  # the front matter, whose document entries (title, language) the book's PDF takes
     front_matter_pages: int
     parts: tuple[LaidOutPart, ...]
@@ -277,7 +280,7 @@ def typeset(
     cache: PartCache | None = None,
     workers: int = 1,
 ) -> TypesetBook:
-    """Lay out the chapters in order, each on a right-hand page, then the index and the front matter.
+    """Lay out the chapters in order, each on a right-hand page, then the index and front matter.
 
     path: the fast path (engine.py) or the public one (join.py), which keeps no cache and
     lays everything out here. workers: processes that may lay out chapters side by side.
@@ -345,7 +348,7 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
             folio = _next_right_hand_folio(laid_out[-1].last_folio)
         found = {
             target: part.folios[target]
-            for part, chapter in zip(laid_out, chapters)
+            for part, chapter in zip(laid_out, chapters, strict=True)
             for target in chapter.targets
         }
         found |= {

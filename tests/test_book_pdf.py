@@ -8,11 +8,10 @@ import re
 import markdown
 import pypdfium2
 import pytest
-
-from bookpress.load import load_book
-
 from conftest import ROOT
 from pdfpages import MM, squash
+
+from bookpress.load import load_book
 
 LEADER_LINE = re.compile(r"^(?:\d+\s*)?(?P<title>.+?)\s*(?:\.\s*){3,}(?P<folio>[0-9ivxlc]+)$")
 

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import BOOKS, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookpress.cli import main
-
-from conftest import BOOKS, ROOT
 
 FIGURES = (
     '\n![A timeline of two events](timeline.yml "Two events.")\n'
@@ -691,7 +690,7 @@ def entry_with(base: dict, required: tuple[str, ...], others=()):
     """An entry with a random value under some of its keys, and maybe an unknown key."""
     fields = st.fixed_dictionaries(
         {key: st.just(base[key]) | scalars | values for key in required},
-        optional={key: scalars | values for key in others},
+        optional=dict.fromkeys(others, scalars | values),
     )
     unknown = st.dictionaries(keys, values, max_size=1)
     return st.tuples(fields, unknown).map(lambda pair: {**pair[0], **pair[1]})

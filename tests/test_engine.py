@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, build_quietly
 from pypdf import PdfReader
 
 from bookpress import engine
 from bookpress.cli import main
-
-from conftest import ROOT, build_quietly
 
 PUBLIC_NOTE = "building with WeasyPrint's documented API only, which is slower"
 
@@ -55,7 +54,8 @@ def public_book(public_book_path) -> PdfReader:
 
 
 def test_the_fast_path_knows_the_locked_weasyprint():
-    # Installed from requirements.lock: a lock that moves past KNOWN_VERSIONS must move the seam too.
+    # Installed from requirements.lock: a lock that moves past KNOWN_VERSIONS must move the seam
+    # too.
     assert engine.fast_path_problem() is None
 
 

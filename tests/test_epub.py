@@ -17,11 +17,10 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 import pytest
+from conftest import BOOKS, ROOT, build_quietly, outside_checker
 
 import bookpress.epub
 from bookpress.load import load_book
-
-from conftest import BOOKS, ROOT, build_quietly, outside_checker
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -332,13 +331,15 @@ def test_a_footnote_of_two_paragraphs_is_one_aside_of_two_and_the_text_around_it
     )
     document = content_document(f"<section>{html}</section>", "c.xhtml", "C", "chapter")
     assert serialize(document.section) == (
-        '<section epub:type="chapter" role="doc-chapter"><p>Text.<a class="note-call" id="note_1_call" '
+        '<section epub:type="chapter" role="doc-chapter"><p>Text.<a class="note-call" '
+        'id="note_1_call" '
         'href="#note_1" epub:type="noteref" role="doc-noteref">1</a> More.</p></section>'
     )
     [aside] = document.notes
     assert serialize(aside) == (
         '<aside class="footnote" epub:type="footnote" role="doc-footnote" id="note_1"><p>'
-        '<a class="note-back" href="#note_1_call" role="doc-backlink" aria-label="1: back to the text">1</a>'
+        '<a class="note-back" href="#note_1_call" role="doc-backlink" aria-label="1: back to the '
+        'text">1</a>'
         " First.</p>"
         "<p>Second <em>part</em>.</p></aside>"
     )

@@ -327,8 +327,8 @@ def test_a_see_that_names_no_heading(broken, capsys):
     with_index(broken, INDEX_YML.replace("see: Great Purge", "see: Great Purges"))
     err = fails(broken, capsys)
     assert (
-        "chapters/index.yml:6: 'Terror, Great' refers to 'Great Purges', which is not a term of the index"
-        in err
+        "chapters/index.yml:6: 'Terror, Great' refers to 'Great Purges', which is not a term of "
+        "the index" in err
     )
     assert "did you mean 'Great Purge'?" in err
 
@@ -360,8 +360,8 @@ def test_a_see_heading_with_aliases(broken, capsys):
         INDEX_YML.replace("  see: Great Purge\n", "  see: Great Purge\n  aliases: [terror]\n"),
     )
     assert (
-        "chapters/index.yml:6: 'Terror, Great' only points to 'Great Purge', so it cannot have aliases"
-        in fails(broken, capsys)
+        "chapters/index.yml:6: 'Terror, Great' only points to 'Great Purge', so it cannot have "
+        "aliases" in fails(broken, capsys)
     )
 
 

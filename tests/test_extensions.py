@@ -34,11 +34,13 @@ def convert(text: str, registry: IdRegistry | None = None) -> str:
     [
         (
             "::: review\n### Key terms\n\n- **Purge** — removal.\n:::",
-            '<div class="review">\n<h3 id="key-terms">Key terms</h3>\n<ul>\n<li><strong>Purge</strong> — removal.</li>\n</ul>\n</div>',
+            '<div class="review">\n<h3 id="key-terms">Key '
+            "terms</h3>\n<ul>\n<li><strong>Purge</strong> — removal.</li>\n</ul>\n</div>",
         ),
         (
             "Before.\n\n::: note\nInside *here*.\n:::\n\nAfter.",
-            '<p>Before.</p>\n<div class="note">\n<p>Inside <em>here</em>.</p>\n</div>\n<p>After.</p>',
+            '<p>Before.</p>\n<div class="note">\n<p>Inside '
+            "<em>here</em>.</p>\n</div>\n<p>After.</p>",
         ),
         (
             "::: box\nFirst.\n\nSecond.\n:::",

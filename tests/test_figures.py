@@ -1,16 +1,15 @@
-"""Figures drawn from data: numbered, captioned, referred to with true pages, checked with path:line."""
+"""Figures drawn from data: numbered, captioned, cited with true pages, checked by path:line."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-
-from bookpress.load import load_book
-
 from conftest import ROOT
 from pdfpages import squash
 from test_errors import fails, write
+
+from bookpress.load import load_book
 
 REFERENCE = re.compile(r"Figure (\d+), page (\d+)")
 
@@ -111,8 +110,9 @@ def broken(project):
 
 
 def test_a_reference_to_a_figure_in_a_later_chapter_gets_its_page(project):
-    from bookpress.cli import main
     from pdfpages import BookPdf
+
+    from bookpress.cli import main
 
     write(
         project,

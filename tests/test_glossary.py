@@ -7,15 +7,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, _Collect, build_quietly, copy_of_test_book
+from pdfpages import BookPdf, squash
 
 from bookpress.backmatter import copied, figure_credits, glossary_entries
 from bookpress.cli import main
 from bookpress.errors import LOGGER
 from bookpress.load import load_book
 from bookpress.render import render_chapters
-
-from conftest import ROOT, _Collect, build_quietly, copy_of_test_book
-from pdfpages import BookPdf, squash
 
 #: The key terms of tests/books/glossary, sorted as the index sorts (accents ignored).
 TERMS = ["Confession", "Émigré", "Gulag", "NKVD", "Show trial", "Transit camp", "Zek"]
@@ -27,7 +26,7 @@ GLOSSARY_LINE = re.compile(
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    """The products of the glossary test book its tests read, from one build that logs no warning."""
+    """The products of the glossary test book that its tests read, from one build with no warning."""
     folder = tmp_path_factory.mktemp("glossary")
     root = copy_of_test_book(folder, "glossary")
     assert (
@@ -229,13 +228,15 @@ def test_the_real_book_defines_each_term_once_or_in_the_same_words():
 def test_a_copied_definition_keeps_its_words_without_ids_marks_or_notes():
     html = (
         'the <a class="ix ix-next" id="ix_4"></a><span class="ix" id="ix_5">Main</span> office'
-        '<a class="note-call" id="note_1_call"></a><span class="footnote" id="note_1">A <em>note</em>.</span>'
+        '<a class="note-call" id="note_1_call"></a><span class="footnote" id="note_1">A '
+        "<em>note</em>.</span>"
         ' of <em id="x">camps</em> &amp; <a class="page-link" href="#y">prisons</a>'
     )
     assert copied(html) == "the Main office of <em>camps</em> &amp; prisons"
 
 
-# --- Picture credits -------------------------------------------------------------------------------
+# --- Picture credits
+# -------------------------------------------------------------------------------
 
 PICTURES = """
 <figure class="picture" id="figure-solovki" data-credit="A. Photographer, State Archive, CC BY 4.0">
@@ -276,6 +277,7 @@ def test_the_credits_page_links_each_picture_with_its_page(tmp_path):
     )
     text = squash(re.sub(r"<[^>]+>", "", html))
     assert (
-        "Figure 2, page 7: A. Photographer, State Archive, CC BY 4.0 Figure 4, page 9: Natural Earth, "
+        "Figure 2, page 7: A. Photographer, State Archive, CC BY 4.0 Figure 4, page 9: Natural "
+        "Earth, "
         "public domain Figure 5, page 12: Unknown, Wikimedia Commons, public domain &amp; free"
     ) in text

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import BOOKS, ROOT, build_quietly
+from pdfpages import BookPdf, squash
 
 from bookpress.cli import main
 from bookpress.errors import LOGGER
@@ -22,9 +24,6 @@ from bookpress.model import ChapterSource
 from bookpress.products import BOOKLET_MAX_SHEETS, _warn_thick_booklet
 from bookpress.render import render_chapters, render_front_matter, without_repeated_title
 from bookpress.sources import did_you_mean
-
-from conftest import BOOKS, ROOT, build_quietly
-from pdfpages import BookPdf, squash
 
 JEKYLL_PAGE = """---
 layout: page

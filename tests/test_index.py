@@ -40,7 +40,7 @@ def texts(entry: IndexEntry) -> list[str]:
 
 def test_each_page_once_in_page_order():
     found = locators(at("NKVD", 9, 3, 3, 12, 9))
-    assert [l.text for l in found] == ["3", "9", "12"]
+    assert [locator.text for locator in found] == ["3", "9", "12"]
 
 
 def test_a_locator_links_to_the_first_occurrence_on_its_page():
@@ -52,13 +52,18 @@ def test_a_locator_links_to_the_first_occurrence_on_its_page():
 
 
 def test_three_or_more_consecutive_pages_make_a_range_two_do_not():
-    assert [l.text for l in locators(at("NKVD", 3, 4, 5, 8, 9, 12))] == ["3\u20135", "8", "9", "12"]
+    assert [locator.text for locator in locators(at("NKVD", 3, 4, 5, 8, 9, 12))] == [
+        "3\u20135",
+        "8",
+        "9",
+        "12",
+    ]
     assert locators(at("NKVD", 14, 15, 16, 17))[0] == Locator("14", "17", "ix_NKVD_14")
 
 
 def test_roman_locators_for_front_matter_and_no_range_across_numberings():
     occurrences = at("Preface", 2, 3, 4, roman=True) + [Occurrence("Preface", None, "ix_a", 5, "1")]
-    assert [l.text for l in locators(occurrences)] == ["ii\u2013iv", "1"]
+    assert [locator.text for locator in locators(occurrences)] == ["ii\u2013iv", "1"]
 
 
 # --- grouping and sorting -----------------------------------------------------------------------
@@ -139,7 +144,8 @@ def test_parse_mark():
     assert parse_mark("  NKVD ") == ("NKVD", None)
 
 
-# --- Markdown: marks and automatic matching --------------------------------------------------------
+# --- Markdown: marks and automatic matching
+# --------------------------------------------------------
 
 
 def convert(text, terms=()):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from conftest import ROOT
 
 from bookpress.load import load_book
-
-from conftest import ROOT
 
 LOCATOR = re.compile(r"^(?:[0-9]+|[ivxlc]+)(?:\u2013(?:[0-9]+|[ivxlc]+))?$")
 INDENT = {
@@ -23,7 +22,7 @@ INDENT = {
 class Entry:
     heading: str
     locators: list[str] = field(default_factory=list)
-    subentries: list["Entry"] = field(default_factory=list)
+    subentries: list[Entry] = field(default_factory=list)
     cross_reference: str = ""
 
 
@@ -109,7 +108,7 @@ def _occurs(form: str, text: str, page_end: int) -> bool:
 
 
 def _page_texts(pdf, page):
-    """The page's text, run on into the next page, hyphens undone or kept; and where the page ends."""
+    """The page's text run on into the next page (hyphens undone or kept); where the page ends."""
     text = pdf.body_text(page)
     end = len(" ".join(text.split()))
     if page + 1 < len(pdf.pages):
@@ -169,9 +168,9 @@ def test_three_consecutive_pages_always_make_a_range(book):
     ranges = 0
     for entry in parse_index(book):
         for owner in [entry, *entry.subentries]:
-            singles = [int(l) for l in owner.locators if l.isdigit()]
-            ranges += sum("\u2013" in l for l in owner.locators)
-            for a, b, c in zip(singles, singles[1:], singles[2:]):
+            singles = [int(locator) for locator in owner.locators if locator.isdigit()]
+            ranges += sum("\u2013" in locator for locator in owner.locators)
+            for a, b, c in zip(singles, singles[1:], singles[2:], strict=False):
                 assert not (b == a + 1 and c == b + 1), (
                     f"{entry.heading}: {a}, {b}, {c} should be a range"
                 )

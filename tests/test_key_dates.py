@@ -6,12 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, build_quietly, copy_of_test_book
+from pdfpages import BookPdf, squash
 
 from bookpress.errors import BookError, BookErrors
 from bookpress.load import load_book
-
-from conftest import ROOT, build_quietly, copy_of_test_book
-from pdfpages import BookPdf, squash
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,8 @@ def test_a_tag_naming_no_chapter_is_an_error_with_the_data_files_line(book_root)
     [problem] = _problems(book_root)
     assert (problem.path, problem.line) == (timeline, line)
     assert problem.format(book_root) == (
-        f"chapters/timeline.yml:{line}: the event's 'chapters' names 'camp', but the book has no chapter "
+        f"chapters/timeline.yml:{line}: the event's 'chapters' names 'camp', but the book has no "
+        "chapter "
         "of that name\n    how to fix: did you mean 'camps'?"
     )
 

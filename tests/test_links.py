@@ -10,8 +10,11 @@ from pathlib import Path
 import markdown
 import pypdfium2
 import pytest
+from conftest import BOOKS, ROOT, build_quietly
+from pdfpages import BookPdf, squash
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
+from test_errors import PREVIOUS_PDF, fails, write
 
 from bookpress.cli import main
 from bookpress.extensions import (
@@ -26,10 +29,6 @@ from bookpress.extensions import (
 )
 from bookpress.model import ChapterSource
 from bookpress.render import MARKDOWN_EXTENSIONS
-
-from conftest import BOOKS, ROOT, build_quietly
-from pdfpages import BookPdf, squash
-from test_errors import PREVIOUS_PDF, fails, write
 
 MM = 72 / 25.4
 #: What a build of the website book warns of, on purpose (tests/books/website/chapters/book.yml).

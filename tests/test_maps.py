@@ -15,15 +15,14 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from conftest import BOOKS, ROOT, build_quietly
+from pdfpages import BookPdf, squash
+from test_errors import fails, write
 
 from bookpress.cli import main
 from bookpress.fonts import font_directories
 from bookpress.load import load_book
 from bookpress.maps import Place, drawn_map
-
-from conftest import BOOKS, ROOT, build_quietly
-from pdfpages import BookPdf, squash
-from test_errors import fails, write
 
 SVG = "{http://www.w3.org/2000/svg}"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -377,7 +376,10 @@ def broken(project):
     return project
 
 
-MAP = "kind: map\ncategories:\n  camp: {label: Camp complex}\nplaces:\n  - name: Vorkuta\n    lat: 67.5\n"
+MAP = (
+    "kind: map\ncategories:\n  camp: {label: Camp complex}\n"
+    "places:\n  - name: Vorkuta\n    lat: 67.5\n"
+)
 ONE = "places:\n  - {name: A, lat: 50, lon: 30}\n"  # a place that is right
 FILE = "chapters/figure.yml"
 BAD_MAPS = [  # (case, the data file, what the build says)

@@ -8,13 +8,12 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+from conftest import ROOT
 
 from bookpress import finish, typeset
 from bookpress.cli import main
 from bookpress.errors import BookError
 from bookpress.typeset import MisplacedNotes, misplaced_notes
-
-from conftest import ROOT
 
 
 def test_two_cold_builds_of_the_same_sources_are_byte_identical(book_path, tmp_path):

@@ -15,13 +15,12 @@ import markdown
 import pypdfium2
 import pypdfium2.raw as pdfium
 import pytest
+from conftest import BOOKS, ROOT, copy_of_test_book
+from pdfpages import MM, BookPdf, squash
 
 from bookpress.cli import main
 from bookpress.pictures import PictureFigureExtension, picture_credits
 from bookpress.render import FIGURE_PICTURE_HEIGHT, TEXT_BLOCKS_MM
-
-from conftest import BOOKS, ROOT, copy_of_test_book
-from pdfpages import MM, BookPdf, squash
 
 MAP_CREDIT = "Drawn for this book, Test Author, CC BY 4.0"
 PHOTO_CREDIT = (
@@ -50,7 +49,8 @@ def book(built) -> BookPdf:
     return BookPdf(built[0] / "build" / "book.pdf")
 
 
-# --- numbered, captioned and credited --------------------------------------------------------------
+# --- numbered, captioned and credited
+# --------------------------------------------------------------
 
 
 def test_the_credits_page_reads_each_picture_figure_in_reading_order(built):
@@ -85,7 +85,8 @@ def test_picture_figures_share_the_figure_numbers_and_are_tagged_with_their_alt_
     assert None not in alts
 
 
-# --- sized for the page -----------------------------------------------------------------------------
+# --- sized for the page
+# -----------------------------------------------------------------------------
 
 
 def placements(pdf):
@@ -124,7 +125,8 @@ def test_a_picture_figure_is_at_most_half_the_page_high_the_column_wide_and_its_
     assert found[PIXELS["figure-poster"]][0] == pytest.approx(300 / 96 * 25.4, abs=0.05)
 
 
-# --- warnings and errors ----------------------------------------------------------------------------
+# --- warnings and errors
+# ----------------------------------------------------------------------------
 
 
 def test_a_picture_without_a_credit_is_a_warning_with_its_line(built):
@@ -133,7 +135,8 @@ def test_a_picture_without_a_credit_is_a_warning_with_its_line(built):
         UNCREDITED + ": say who made it, where it is from and under which licence it is printed"
     ]
     soft = (
-        "chapters/02-thaw.md:23: the picture '../assets/poster.png' (300 × 200 pixels) prints 79 mm "
+        "chapters/02-thaw.md:23: the picture '../assets/poster.png' (300 × 200 pixels) prints 79 "
+        "mm "
         "wide on A4, at 96 dpi"
     )
     assert any(warning.startswith(soft) for warning in warnings)
@@ -183,7 +186,8 @@ def test_a_bad_credit_file_is_an_error_with_its_line(tmp_path, capsys, yaml, mes
     assert message in capsys.readouterr().err
 
 
-# --- screens ---------------------------------------------------------------------------------------
+# --- screens
+# ---------------------------------------------------------------------------------------
 
 
 def test_the_web_edition_embeds_each_picture_with_alt_text_and_credit(built):
@@ -222,7 +226,8 @@ def test_the_epub_passes_epubcheck(built):
     ), report["messages"]
 
 
-# --- the Markdown -----------------------------------------------------------------------------------
+# --- the Markdown
+# -----------------------------------------------------------------------------------
 
 
 def convert(source: str) -> str:

@@ -23,6 +23,8 @@ import markdown
 import pypdfium2
 import pypdfium2.raw as pdfium
 import pytest
+from conftest import BOOKS, ROOT, build_quietly
+from pdfpages import MM
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
@@ -32,9 +34,6 @@ from bookpress.extensions import AlertExtension, HtmlBoxExtension
 from bookpress.load import load_book
 from bookpress.model import Edition
 from bookpress.render import MARKDOWN_EXTENSIONS, PICTURE_HEIGHT, TEXT_BLOCKS_MM, render_chapters
-
-from conftest import BOOKS, ROOT, build_quietly
-from pdfpages import MM
 
 CHAPTERS = ("05-pictures.md", "06-boxes.md")
 SMALL_CHAPTER = "07-small.md"
@@ -86,7 +85,8 @@ def website_copy(folder: Path, small: bool = True) -> Path:
     (root / "assets").mkdir()
     for name, (width, height) in PICTURES.items():
         draw_picture(root / "assets" / name, width, height)
-        # A picture alone in its paragraph is a figure, which needs its credit (test_picture_figures.py).
+        # A picture alone in its paragraph is a figure, which needs its credit
+        # (test_picture_figures.py).
         (root / "assets" / name).with_suffix(".yml").write_text(
             "creator: Test Author\nsource: The course website\nlicence: CC BY 4.0\n"
         )
@@ -346,7 +346,8 @@ def convert(source: str) -> str:
         ),
         (
             "<details>\n<summary>The *answer*</summary>\n\nIt is **this**.\n</details>",
-            "<details>\n<summary>The <em>answer</em></summary>\n<p>It is <strong>this</strong>.</p>\n"
+            "<details>\n<summary>The <em>answer</em></summary>\n<p>It is "
+            "<strong>this</strong>.</p>\n"
             "</details>",
         ),
         (
@@ -362,12 +363,14 @@ def convert(source: str) -> str:
         ),
         (
             "> [!caution]\n>\n> One.\n>\n> - two",
-            '<div class="alert alert-caution">\n<p class="alert-heading">Caution</p>\n<p>One.</p>\n<ul>\n'
+            '<div class="alert alert-caution">\n<p '
+            'class="alert-heading">Caution</p>\n<p>One.</p>\n<ul>\n'
             "<li>two</li>\n</ul>\n</div>",
         ),
         (
             "> [!TIP]\n> A tip.\n\n> A quotation after it.",
-            '<div class="alert alert-tip">\n<p class="alert-heading">Tip</p>\n<p>A tip.</p>\n</div>\n'
+            '<div class="alert alert-tip">\n<p class="alert-heading">Tip</p>\n<p>A '
+            "tip.</p>\n</div>\n"
             "<blockquote>\n<p>A quotation after it.</p>\n</blockquote>",
         ),
         (

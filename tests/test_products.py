@@ -1,4 +1,4 @@
-"""The print products of one build: booklet imposition, handouts, teacher's and large-print editions."""
+"""The print products of one build: booklet imposition, handouts, teacher's and large print."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import re
 
 import pypdfium2
 import pytest
-
-from bookpress.impose import padded, saddle_stitch
-from bookpress.load import load_book
-
 from conftest import ROOT
 from pdfpages import MM, BookPdf, squash
 from test_book_pdf import contents_lines
 from test_index_pdf import check_every_locator
+
+from bookpress.impose import padded, saddle_stitch
+from bookpress.load import load_book
 
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
 
@@ -40,9 +39,13 @@ def test_saddle_stitch_order_reads_in_order_when_folded(count):
     assert sorted(map(str, halves)) == sorted(map(str, pages))  # a permutation of the padded pages
     fronts, backs = sides[0::2], sides[1::2]
     # Folded and nested, sheet 1 outermost: the right halves read forwards, the left ones back.
-    first_half = [page for front, back in zip(fronts, backs) for page in (front[1], back[0])]
+    first_half = [
+        page for front, back in zip(fronts, backs, strict=True) for page in (front[1], back[0])
+    ]
     second_half = [
-        page for front, back in reversed(list(zip(fronts, backs))) for page in (back[1], front[0])
+        page
+        for front, back in reversed(list(zip(fronts, backs, strict=True)))
+        for page in (back[1], front[0])
     ]
     assert first_half + second_half == pages
     assert sides[0] == (pages[-1], pages[0])  # sheet 1 front: last page | page 1
@@ -133,7 +136,7 @@ def test_handouts_cover_every_chapter_page_once_with_the_books_numbers(products)
         assert squash(first_bookmark) in squash(handout.body_text(0)), (
             "a handout starts with its chapter"
         )
-        for depth, text, page in handout.outline():
+        for _depth, text, page in handout.outline():
             assert squash(text) in squash(handout.body_text(page))
         for index, label in enumerate(handout.labels):
             assert handout.folio(index) in (label, None)

@@ -1,4 +1,4 @@
-"""A locked-down build: hostile or mistaken sources fail with path:line, fetch nothing, embed nothing."""
+"""A locked-down build: bad sources fail with path:line, fetch nothing and embed nothing."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from test_errors import _hashes, fails, write
 
 from bookpress.cli import main
-
-from test_errors import _hashes, fails, write
 
 PASSWD = Path("/etc/passwd")
 
@@ -104,7 +103,8 @@ HOSTILE = [  # (case, the chapter's body from line 7, what the build says)
     (
         "a ../ escape",
         "![secret](../assets/../../../../../../etc/passwd)",
-        "chapters/01-first.md:7: the image '../assets/../../../../../../etc/passwd' is not a file in assets/",
+        "chapters/01-first.md:7: the image '../assets/../../../../../../etc/passwd' is not a file "
+        "in assets/",
     ),
     (
         "/dev/zero",
@@ -228,13 +228,14 @@ def test_five_thousand_nested_divs_are_refused(broken, capsys):
 
 def test_a_yaml_alias_bomb_is_refused(broken, capsys):
     lines = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}]"
         for i in range(9)
     ]
     write(broken, "01-first.md", "---\ntitle: One\n" + "\n".join(lines) + "\n---\n\nText.\n")
     assert (
-        "chapters/01-first.md:4: this YAML cannot be read: YAML aliases (*name) are not used in this book"
-        in fails(broken, capsys)
+        "chapters/01-first.md:4: this YAML cannot be read: YAML aliases (*name) are not used in "
+        "this book" in fails(broken, capsys)
     )
 
 
@@ -321,7 +322,8 @@ def test_a_runaway_chapter_in_a_worker_is_stopped_and_no_worker_is_left(
     assert multiprocessing.active_children() == []
 
 
-# --- check, no-op rebuilds, watch ------------------------------------------------------------------
+# --- check, no-op rebuilds, watch
+# ------------------------------------------------------------------
 
 
 def test_check_on_the_shipped_sources_prints_nothing_and_writes_nothing(capfd, tmp_path):

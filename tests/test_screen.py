@@ -1,4 +1,4 @@
-"""The screen editions carry the printed book's page numbers: each marker where the PDF puts its text."""
+"""The screen editions carry the printed page numbers: each marker where the PDF puts its text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from pdfpages import BookPdf, squash
 
 from bookpress.render import BLOCK_START, numbered_blocks
-
 
 #: A printed page's marker as the web edition writes it (bookpress/web.py).
 MARKER = re.compile(
@@ -28,7 +27,7 @@ def editions(every_product):
 
 
 def _letters(text: str) -> str:
-    """Text compared across the editions: no spaces, no case (print sets some headings in capitals)."""
+    """Text compared across editions: no spaces, no case (print sets some headings in capitals)."""
     return re.sub(r"\W", "", squash(text)).casefold()
 
 

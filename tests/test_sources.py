@@ -16,13 +16,12 @@ from pathlib import Path
 
 import markdown
 import pytest
+from conftest import copy_of_test_book, outside_checker
+from pdfpages import BookPdf, squash
 
 from bookpress.cli import main
 from bookpress.extensions import IdRegistry, SourceBoxExtension
 from bookpress.load import load_book
-
-from conftest import copy_of_test_book, outside_checker
-from pdfpages import BookPdf, squash
 
 #: Each source's name and the number it prints.
 NUMBERS = {
@@ -86,7 +85,8 @@ def test_a_cross_reference_prints_the_number_and_the_true_page(book, name, chapt
     assert f"{NUMBERS[name]}, page {page}" in text
 
 
-# --- kept on one page ------------------------------------------------------------------------------
+# --- kept on one page
+# ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", [name for name in NUMBERS if name != LONG])
@@ -112,7 +112,8 @@ def test_the_provenance_prints_after_a_dash_without_the_dashes_typed(book):
     assert "-- NKVD" not in text and "\u2013 NKVD" not in text
 
 
-# --- tagged as a unit ------------------------------------------------------------------------------
+# --- tagged as a unit
+# ------------------------------------------------------------------------------
 
 
 def sections(reader):
@@ -182,7 +183,8 @@ def test_the_handouts_carry_their_chapters_sources_with_the_books_pages(built, b
     assert f"Source 1.1, page {book.labels[book.destinations['order-00447']]}" in text
 
 
-# --- screens ---------------------------------------------------------------------------------------
+# --- screens
+# ---------------------------------------------------------------------------------------
 
 
 def test_the_web_edition_shows_a_source_as_a_figure_named_by_its_heading(built):
@@ -205,7 +207,8 @@ def test_the_epub_shows_sources_as_figures_with_printed_pages(built, book):
     assert re.search(rf'href="[^"]*#secret-speech">Source 2\.1, page\u00a0{page}</a>', text)
 
 
-# --- the Markdown, and what is wrong with it -------------------------------------------------------
+# --- the Markdown, and what is wrong with it
+# -------------------------------------------------------
 
 
 def convert(source: str) -> str:
@@ -217,16 +220,20 @@ def convert(source: str) -> str:
     [
         (
             "::: source {#speech}\nWords.\n\n— Someone, 1956\n:::",
-            '<div class="source" id="speech">\n<h2 class="source-title" id="speech-title">Source</h2>\n'
+            '<div class="source" id="speech">\n<h2 class="source-title" '
+            'id="speech-title">Source</h2>\n'
             '<blockquote class="source-extract">\n<p>Words.</p>\n</blockquote>\n'
             '<p class="provenance">Someone, 1956</p>\n</div>',
         ),
         (
             "::: source\n> A quotation\n> in two lines.\n\n-- Someone -- a poet, 1937\n\n"
             "### Questions\n\n1. Why?\n:::",
-            '<div class="source" id="source">\n<h2 class="source-title" id="source-title">Source</h2>\n'
-            '<blockquote class="source-extract">\n<p>A quotation\nin two lines.</p>\n</blockquote>\n'
-            '<p class="provenance">Someone &ndash; a poet, 1937</p>\n<h3>Questions</h3>\n<ol>\n<li>Why?</li>\n'
+            '<div class="source" id="source">\n<h2 class="source-title" '
+            'id="source-title">Source</h2>\n'
+            '<blockquote class="source-extract">\n<p>A quotation\nin two '
+            "lines.</p>\n</blockquote>\n"
+            '<p class="provenance">Someone &ndash; a poet, '
+            "1937</p>\n<h3>Questions</h3>\n<ol>\n<li>Why?</li>\n"
             "</ol>\n</div>",
         ),
     ],

@@ -1,7 +1,8 @@
-"""The accessible PDF: tagged PDF/UA-1 with structure, language, title, alt text and table headers."""
+"""The accessible PDF: PDF/UA-1 with structure, language, title, alt text, table headers."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 
@@ -58,7 +59,7 @@ def test_the_joined_parts_make_one_structure_tree(book):
     assert keys == sorted(set(keys))
     # Optional in PDF 1.7, and WeasyPrint writes none; the join does, and must count on.
     assert root.get("/ParentTreeNextKey", keys[-1] + 1) == keys[-1] + 1
-    entries = dict(zip(keys, numbers[1::2]))
+    entries = dict(zip(keys, numbers[1::2], strict=True))
     document = root["/K"][0].get_object()
     assert document["/S"] == "/Document"
     assert all(
@@ -150,7 +151,7 @@ def test_headings_never_skip_a_level(book):
         if re.fullmatch(r"/H[1-6]", element["/S"])
     ]
     assert levels[0] == 1 and levels.count(1) == 1
-    jumps = [(before, after) for before, after in zip(levels, levels[1:]) if after > before + 1]
+    jumps = [(before, after) for before, after in itertools.pairwise(levels) if after > before + 1]
     assert not jumps
     assert levels.count(2) >= 10  # the contents and each chapter, the index too
 
@@ -169,7 +170,7 @@ def test_running_heads_and_folios_are_artifacts(book):
     """Only what the tree holds is marked content with an MCID; the margins are pagination."""
     root = book.reader.trailer["/Root"]["/StructTreeRoot"]
     numbers = root["/ParentTree"]["/Nums"]
-    entries = dict(zip(numbers[::2], numbers[1::2]))
+    entries = dict(zip(numbers[::2], numbers[1::2], strict=True))
     tree_elements = {
         element.indirect_reference.idnum
         for element in elements(book.reader)

@@ -1,17 +1,17 @@
-"""The web edition: one self-contained page, loaded in a real headless browser, its links landing."""
+"""The web edition: one self-contained page, loaded in a headless browser, its links landing."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
 
 import pytest
+from conftest import ROOT
 
 from bookpress.load import load_book
-
-from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: book.html, its typefaces and pictures inside it, stays under this size: a page that a
@@ -46,7 +46,8 @@ def test_the_page_carries_the_books_typefaces_as_woff2(web):
     families = {re.search(r'font-family: "([^"]+)"', face)[1] for face in faces}
     assert families == {"Source Serif Pro", "Source Sans Pro"}
     assert all('src: url("data:font/woff2;base64,' in face for face in faces)
-    # Only the faces the screen design sets: text and bold, upright and italic; no light, no semibold.
+    # Only the faces the screen design sets: text and bold, upright and italic; no light, no
+    # semibold.
     weights = {re.search(r"font-weight: (\d+)", face)[1] for face in faces}
     assert weights == {"400", "700"} and len(faces) <= 8
 
@@ -55,7 +56,7 @@ def test_headings_step_down_one_level_at_a_time(web):
     html = web.read_text()
     levels = [int(level) for level in re.findall(r"<h([1-6])\b", html)]
     assert levels.count(1) == 1 and levels[0] == 1
-    assert all(after <= before + 1 for before, after in zip(levels, levels[1:]))
+    assert all(after <= before + 1 for before, after in itertools.pairwise(levels))
     assert (
         '<h2 class="chapter-title" id="index"' in html and '<h3 class="index-letter">A</h3>' in html
     )

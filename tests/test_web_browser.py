@@ -1,4 +1,4 @@
-"""The web edition in a real browser: measured at phone and desktop widths, and checked with axe-core.
+"""The web edition in a real browser: measured at phone and desktop widths, checked by axe-core.
 
 Each check loads a copy of book.html, with axe-core and a probe script added, into headless
 Chromium, in a frame as wide as the screen measured (a headless window is never narrower
@@ -10,13 +10,13 @@ and posts what it found to the frame's page, which writes it down for --dump-dom
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import shutil
 import subprocess
 
 import pytest
-
 from conftest import checker_script
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -216,7 +216,7 @@ def probed_page(web, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def measure(probed_page, tmp_path_factory):
-    """measure(width, fragment="", *flags): what the probe found at that screen width (run once each)."""
+    """measure(width, fragment="", *flags): what the probe found at that width (run once each)."""
     found = {}
 
     def run(width: int, fragment: str = "", *flags: str) -> dict:
@@ -319,9 +319,9 @@ def test_the_heading_outline_has_one_title_and_no_skipped_level(measure, width):
     headings = measure(width)["headings"]
     assert [level for level, _ in headings].count(1) == 1 and headings[0][0] == 1
     assert headings[1] == [2, "Contents"]
-    for (before, text_before), (level, text) in zip(headings, headings[1:]):
+    for (before, text_before), (level, text) in itertools.pairwise(headings):
         assert level <= before + 1, f"{text!r} (h{level}) follows {text_before!r} (h{before})"
-    levels = dict((text, level) for level, text in headings)
+    levels = {text: level for level, text in headings}
     assert levels["Introduction"] == 2 and levels["Index"] == 2 and levels["A"] == 3
 
 

@@ -6,11 +6,10 @@ import io
 import re
 
 import pytest
+from conftest import ROOT
 from fontTools.ttLib import TTFont
 
 from bookpress.webfonts import declared_faces, font_face_css, subset_woff2, web_fonts
-
-from conftest import ROOT
 
 LAYOUT = ROOT / "layout"
 TEXT = "Stalin’s “Great Terror” — 1937–38: Сталин, Ежов; Ψ, a letter the fonts lack"
@@ -81,7 +80,7 @@ def test_font_face_rules_name_each_face_and_its_address(fonts):
     css = font_face_css(fonts, lambda font: f"fonts/{font.filename}")
     rules = re.findall(r"@font-face \{([^}]*)\}", css)
     assert len(rules) == len(fonts)
-    for font, rule in zip(fonts, rules):
+    for font, rule in zip(fonts, rules, strict=True):
         assert f'font-family: "{font.family}"' in rule and f"font-weight: {font.weight}" in rule
         assert f"font-style: {font.style}" in rule
         assert f'src: url("fonts/{font.filename}") format("woff2")' in rule
