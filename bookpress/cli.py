@@ -11,14 +11,8 @@ from pathlib import Path
 
 from .errors import LOGGER, BookError, BookErrors
 from .fonts import use_book_fonts
-from .model import (
-    BOOKLET_INSTRUCTIONS,
-    PAPER_SIZES,
-    PDF_VARIANTS,
-    PRODUCTS,
-    PUBLIC_PATH_VARIABLE,
-    Options,
-)
+from .model import PAPER_SIZES, PDF_VARIANTS, PUBLIC_PATH_VARIABLE, Options
+from .products import BOOKLET_INSTRUCTIONS, PRODUCTS
 
 
 def parse_arguments(argv):
@@ -26,7 +20,8 @@ def parse_arguments(argv):
         prog="make_book.py",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Build the book's PDFs from chapters/.",
-        epilog="products:\n" + "\n".join(f"  {name:<12} {text}" for name, text in PRODUCTS.items()),
+        epilog="products:\n"
+        + "\n".join(f"  {name:<12} {product.description}" for name, product in PRODUCTS.items()),
     )
     parser.add_argument(
         "--paper", choices=PAPER_SIZES, default="a4", help="paper size (default: a4)"
@@ -118,7 +113,7 @@ def main(argv=None) -> int:
     )
     names = list(PRODUCTS) if arguments.all else (arguments.product or ["book"])
     if arguments.check or arguments.report:
-        return _reported(root, lambda: _check(root, options, report=arguments.report), CHECKED)
+        return _reported(root, lambda: _check(root, options, arguments.report), CHECKED)
     if arguments.watch:
         from .watch import watch
 
@@ -139,13 +134,11 @@ def build_once(root: Path, options: Options, names, force: bool = False) -> int:
         shown = ", ".join(str(_shown(path, root)) for path in previous)
         print(f"Up to date: {shown} (--force rebuilds)")
         return 0
-    from .products import make_products
+    from .build import build  # the recipe
 
     outputs = _reported(
         root,
-        lambda: make_products(
-            root, options, names, on_done=_progress(root) if len(names) > 1 else None
-        ),
+        lambda: build(root, options, names, on_done=_progress(root) if len(names) > 1 else None),
         _what_build_holds(build_dir),
     )
     if isinstance(outputs, int):
@@ -161,24 +154,10 @@ def build_once(root: Path, options: Options, names, force: bool = False) -> int:
     return 0
 
 
-def _check(root: Path, options: Options, report: bool = False) -> int:
-    """Every check of a build, without layout: sources, data, templates, index, both editions;
-    with report, the reading level of each chapter."""
-    from .build import warnings_checked
-    from .load import load_book
-    from .model import Edition
-    from .readability import report as reading_report
-    from .readability import warn_hard_chapters
-    from .render import render_chapters
+def _check(root: Path, options: Options, report: bool) -> int:
+    from .build import check
 
-    with warnings_checked(options.strict):
-        book = load_book(root)
-        warn_hard_chapters(book)
-        for edition in (Edition(), Edition(teacher=True)):
-            render_chapters(book, edition)
-    if report:
-        print(reading_report(book, root))
-    return 0
+    return check(root, options, report)
 
 
 KEPT = "build/ still holds the last good PDF"

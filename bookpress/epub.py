@@ -27,7 +27,7 @@ from xml.etree import ElementTree as ET
 
 from markupsafe import Markup
 
-from .build import source_date_epoch
+from .clock import source_date_epoch, w3c_date
 from .errors import BookError
 from .imprint import licence_of
 from .model import Book, BookInfo
@@ -114,7 +114,7 @@ def make_epub(screen, book: Book) -> bytes:
             "items": items,
             "spine": spine,
             "identifier": book_identifier(info),
-            "modified": _w3c(epoch),
+            "modified": w3c_date(epoch),
             "page_source": page_source(screen),
             "accessibility_summary": accessibility_summary(screen),
         },
@@ -228,10 +228,6 @@ def accessibility_summary(screen) -> str:
         "picture has a text alternative, the tables have header cells, and the text reflows "
         "at any size; nothing flashes, moves or plays sound."
     )
-
-
-def _w3c(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- Chapters as XHTML -------------------------------------------------------------------------

@@ -16,12 +16,12 @@ import pytest
 from conftest import BOOKS, ROOT, build_quietly
 from pdfpages import BookPdf, squash
 
+from bookpress.build import BOOKLET_MAX_SHEETS, warn_thick_booklet
 from bookpress.cli import main
 from bookpress.errors import LOGGER
 from bookpress.imprint import licence_kind
 from bookpress.load import load_book
 from bookpress.model import ChapterSource
-from bookpress.products import BOOKLET_MAX_SHEETS, _warn_thick_booklet
 from bookpress.render import render_chapters, render_front_matter, without_repeated_title
 from bookpress.sources import did_you_mean
 
@@ -489,7 +489,7 @@ def test_the_shipped_book_keeps_its_cover_line():
 )
 def test_the_booklet_warns_past_sixteen_sheets(tmp_path, caplog, sheets, warned):
     with caplog.at_level(logging.WARNING, logger="bookpress"):
-        _warn_thick_booklet(SimpleNamespace(root=tmp_path), 4 * sheets - 1, sheets)
+        warn_thick_booklet(SimpleNamespace(root=tmp_path), 4 * sheets - 1, sheets)
     assert bool(caplog.records) == warned
 
 

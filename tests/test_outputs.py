@@ -143,7 +143,7 @@ def test_a_chapter_that_fails_in_a_worker_fails_the_build_with_its_message(proje
 
 
 def test_page_references_looked_up_in_constant_time_change_no_byte_of_the_pdf():
-    from bookpress.build import fixed_clock
+    from bookpress.clock import fixed_clock
     from bookpress.engine import FastPath, page_references_cached
     from bookpress.load import load_book
     from bookpress.model import Edition

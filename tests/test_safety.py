@@ -270,12 +270,12 @@ def test_a_chapter_larger_than_the_cap_is_refused(broken, capsys):
 def test_a_runaway_layout_is_stopped_with_a_message(broken, capsys, monkeypatch):
     import signal
 
-    from bookpress import products
+    from bookpress import typeset
 
     def runaway(*arguments, **keywords):  # as if the time limit ran out in the middle of the layout
         signal.raise_signal(signal.SIGALRM)
 
-    monkeypatch.setattr(products, "typeset_edition", runaway)
+    monkeypatch.setattr(typeset, "typeset", runaway)
     before = _hashes(broken / "build")
     assert main(["--root", str(broken), "--timeout", "30", "--force"]) == 1
     err = capsys.readouterr().err
