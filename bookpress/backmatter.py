@@ -23,7 +23,7 @@ from .extensions import KEY_TERM, KEY_TERMS_HEADING, IdRegistry
 from .index import sort_key
 from .model import Book, ChapterSource, Heading, RenderedChapter
 from .pictures import picture_credits
-from .render import _render_template, numbered_blocks
+from .templates import numbered_blocks, render_template
 
 GLOSSARY = ("glossary", "Glossary", "glossary.html")  # slug and title id, title, template
 CREDITS = ("picture-credits", "Picture credits", "credits.html")
@@ -64,8 +64,8 @@ def _part(
     )
     title_id = registry.claim(slug)
     context = {"book": book.info, "chapter": source, "title_id": title_id, **context}
-    section = numbered_blocks(_render_template(environment, template, context), title_id)
-    html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)})
+    section = numbered_blocks(render_template(environment, template, context), title_id)
+    html = render_template(environment, "chapter.html", {**context, "section": Markup(section)})
     return RenderedChapter(
         source=source, html=html, section=section, headings=(Heading(1, title_id, title),)
     )

@@ -24,12 +24,14 @@ from .pictures import check_credit_files, reference_names
 from .sanitize import MAX_DEPTH, depth_after, html_elements
 from .sources import (
     CALENDAR_HINT,
+    IMAGE,
     YamlDocument,
     describe,
     did_you_mean,
     is_file,
     is_plain_name,
     load_yaml,
+    local_path,
     read_text,
     shown,
     text_problem,
@@ -680,7 +682,6 @@ def _check_fences(body: str, body_line: int, path: Path, root: Path) -> None:
         )
 
 
-IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
 MAX_IMAGE_PIXELS = 40_000_000  # a 6,000 × 6,000 photograph is ample for print
 
 
@@ -731,7 +732,7 @@ def _image_problem(alt: str, src: str, chapter: Path, root: Path):
             f"the image '{src}' has no alt text",
             "describe the picture between the brackets: ![A map of the camps](...)",
         )
-    target = _local_path(src, chapter, root)
+    target = local_path(src, chapter, root)
     if re.match(r"^[a-z][a-z0-9+.-]*:", src) or not target.is_relative_to(
         (root / "assets").resolve()
     ):
@@ -753,14 +754,6 @@ def _image_problem(alt: str, src: str, chapter: Path, root: Path):
     if target.suffix.lower() == ".svg":
         return _svg_problem(target, src)
     return _image_size_problem(target, src)
-
-
-def _local_path(url: str, chapter: Path, root: Path) -> Path:
-    """The file a path names: from the chapter's folder, or from the project's when it starts
-    with one '/', as a website's pages name their pictures (/assets/images/map.png)."""
-    if url.startswith("/") and not url.startswith("//"):
-        return (root / url.lstrip("/")).resolve()
-    return (chapter.parent / url).resolve()
 
 
 def _svg_problem(target: Path, src: str):
@@ -893,7 +886,7 @@ def _is_asset(url: str, chapter: Path, root: Path) -> bool:
         return len(url) < 256 * 1024
     if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE) or url.startswith(("//", "\\")):
         return False
-    return _local_path(url, chapter, root).is_relative_to((root / "assets").resolve())
+    return local_path(url, chapter, root).is_relative_to((root / "assets").resolve())
 
 
 def _check_index_marks(chapter: ChapterSource, terms) -> None:

@@ -13,7 +13,7 @@ from markdown import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from .errors import BookError, raise_all, warn
-from .sources import is_file, load_yaml, read_text, text_problem, unknown_key
+from .sources import IMAGE, is_file, load_yaml, local_path, read_text, text_problem, unknown_key
 
 #: The keys of a picture's credit file (assets/NAME.yml beside assets/NAME.jpg).
 CREDIT_KEYS = ("creator", "source", "licence", "url")
@@ -105,14 +105,12 @@ _KEY_HINTS = {
 
 def check_credit_files(body: str, body_line: int, path: Path, root: Path) -> None:
     """Every credit file beside a picture the chapter shows can be read (load stage)."""
-    from .load import IMAGE, _local_path  # the load stage's own reading of a picture's name
-
     errors, seen = [], set()
     for line in body.split("\n"):
         for match in IMAGE.finditer(line):
             if match["src"].lower().endswith((".yml", ".yaml")):
                 continue  # a figure drawn from data, not a picture
-            credits = credit_file(_local_path(match["src"], path, root))
+            credits = credit_file(local_path(match["src"], path, root))
             if credits not in seen and is_file(credits):
                 seen.add(credits)
                 try:

@@ -1,10 +1,10 @@
-"""Chapters laid out side by side: a chapter starts as soon as the one before it is laid out.
+"""Worker processes that take tasks one at a time and tell what came of each in two steps.
 
-A chapter's first folio is known only when the chapter before it is laid out, but its
-writing (drawing, tags, compression: a third of its time) need not wait. Each worker
-process lays a chapter out, tells its page count and where its elements landed, and then
-writes it while another worker lays out the next chapter. A laid-out page cannot leave
-the process that made it; the written part can.
+A task's work is a generator run in the worker: what it yields first is sent back at
+once, what it yields last is the task's result. The typeset stage lays a chapter out,
+tells its page count and where its elements landed (the next chapter can start from its
+folio), then writes it while another worker lays out the next chapter. The pool knows
+nothing of what the work is: the stage passes it in.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import Any
 
 from .errors import LOGGER, BookError
 
@@ -37,73 +39,79 @@ def can_fork() -> bool:
 
 
 class Pending:
-    """A chapter being laid out and written: its page count and folios first, then its part."""
+    """A task sent to a worker: what its work told first, then (once done) its result."""
 
-    def __init__(self, pool=None):
+    def __init__(self, pool: LayoutPool | None = None):
         self.pool = pool
-        self.pages: int | None = None
-        self.folios: dict | None = None
-        self.step = self.moved = None
-        self._part = None
-        self.when_written = []  # functions called with the part once it is written
+        self._told: Any = None
+        self._result: Any = None
+        self._then: list[Callable[[Any], None]] = []  # called with the result once it is done
 
     @classmethod
-    def done(cls, pages: int, folios: dict, part, step=None, moved=None) -> Pending:
+    def done(cls, told, result) -> Pending:
+        """A task done here, without a worker."""
         pending = cls()
-        pending.pages, pending.folios, pending.step, pending.moved = pages, folios, step, moved
-        pending._part = part
+        pending._told, pending._result = told, result
         return pending
 
-    def written(self, part) -> None:
-        self._part = part
-        for function in self.when_written:
-            function(part)
+    def told(self):
+        """What the work told first, waiting for it if the worker has not told it yet."""
+        while self._told is None:
+            self._receive()
+        return self._told
 
-    def then(self, function) -> None:
-        """Call function with the part once it is written (now, if it is)."""
-        if self._part is not None:
-            function(self._part)
+    def result(self):
+        """The task's result, waiting for it if the worker is still at work."""
+        while self._result is None:
+            self._receive()
+        return self._result
+
+    def then(self, function: Callable[[Any], None]) -> None:
+        """Call function with the result once the task is done (now, if it is)."""
+        if self._result is not None:
+            function(self._result)
         else:
-            self.when_written.append(function)
+            self._then.append(function)
 
-    def part(self):
-        """The written part, waiting for it if a worker is still writing it."""
-        while self._part is None:
-            self.pool.receive()
-        return self._part
+    def _receive(self) -> None:
+        assert self.pool is not None  # a task done here has its result
+        self.pool.receive()
+
+    def _finish(self, result) -> None:
+        self._result = result
+        for function in self._then:
+            function(result)
 
 
 class _Worker:
-    def __init__(self, context, book, edition):
+    def __init__(self, context, start_work):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, book, edition), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, start_work), daemon=True)
         self.process.start()
         child.close()
-        self.pending: Pending | None = None  # the part it lays out or writes
+        self.pending: Pending | None = None  # the task it is at
 
 
 class LayoutPool:
-    """Worker processes that lay out and write chapters, each from its first folio."""
+    """Worker processes, forked, each doing one task at a time.
 
-    def __init__(self, book, edition, workers: int):
+    start_work() runs once in each worker and gives its work: a function of a task that
+    yields twice. received is applied, in this process, to each result as it comes.
+    """
+
+    def __init__(self, start_work: Callable[[], Callable], workers: int, received=None):
         context = multiprocessing.get_context("fork")
-        self.workers = [_Worker(context, book, edition) for _ in range(workers)]
+        self.received = received or (lambda result: result)
+        self.workers = [_Worker(context, start_work) for _ in range(workers)]
 
-    def chapter(self, chapter, first_folio: int, html: str, start: int) -> Pending:
-        """Send the chapter to a free worker; return once it is laid out (not yet written)."""
-        pending = self.part(html, first_folio, chapter, start)
-        while pending.pages is None:
-            self.receive()
-        return pending
-
-    def part(self, html: str, first_folio: int | None, chapter=None, start: int = 0) -> Pending:
-        """Send a part to a free worker; return at once."""
-        # Queued behind a part still being written, it would wait while another worker idles.
+    def submit(self, task) -> Pending:
+        """Send the task to a free worker; return at once."""
+        # Queued behind a task still at work, it would wait while another worker idles.
         while all(worker.pending for worker in self.workers):
             self.receive()
         worker = next(worker for worker in self.workers if not worker.pending)
         worker.pending = Pending(self)
-        worker.connection.send((chapter, first_folio, html, start))
+        worker.connection.send(task)
         return worker.pending
 
     def receive(self) -> None:
@@ -122,16 +130,14 @@ class LayoutPool:
                     "a process laying out chapters stopped unexpectedly",
                     "build again with --jobs 1, which needs less memory",
                 ) from None
-            if kind == "laid out":
-                pending.pages, pending.folios, pending.step, pending.moved = value
-            elif kind == "written":
-                from .engine import with_font_files
-
+            if kind == "told":
+                pending._told = value
+            elif kind == "done":
                 worker.pending = None
-                pending.written(with_font_files(value))
+                pending._finish(self.received(value))
             elif kind == "log":
                 LOGGER.handle(value)
-            else:  # "failed": the chapter's error, raised here as if laid out here
+            else:  # "failed": the task's error, raised here as if the work were done here
                 raise value
 
     def close(self) -> None:
@@ -165,28 +171,18 @@ class _Forward(logging.Handler):
         self.connection.send(("log", record))
 
 
-def _serve(connection, book, edition) -> None:
-    """A worker: lay out each part it is sent, say how it came out, then write it."""
-    from .engine import FastPath, without_font_files
-    from .typeset import Typesetter, _folios
-
+def _serve(connection, start_work) -> None:
+    """A worker: do each task it is sent, telling what the work yields as it yields it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     LOGGER.handlers = [_Forward(connection)]
     LOGGER.propagate = False
-    typesetter = Typesetter(book, edition, FastPath())
-    sent: set[str] = set()  # the font files the build already has from this worker
+    work = start_work()
     while (task := connection.recv()) is not None:
-        chapter, first_folio, html, start = task
         try:
-            if chapter is None:  # the index, the front matter: no notes to place
-                document, step, moved = typesetter.render(html, first_folio), None, None
-            else:
-                document, step, moved = typesetter.render_chapter(chapter, first_folio, html, start)
-            folios = _folios(document, first_folio or 1, typesetter.path)
-            connection.send(("laid out", (len(document.pages), folios, step, moved)))
-            part = typesetter.write(document)
-            del document  # its pages, before the next chapter's
-            connection.send(("written", without_font_files(part, sent)))
+            steps = work(task)
+            connection.send(("told", next(steps)))
+            connection.send(("done", next(steps)))
+            del steps  # what the work held, before the next task
         except BookError as error:
             connection.send(("failed", error))
         except Exception:  # WeasyPrint's own, which may not survive the trip: its story, then

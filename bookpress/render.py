@@ -12,6 +12,7 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
+from .backmatter import back_matter
 from .errors import BookError, warn
 from .extensions import (
     PAGE_LINK,
@@ -49,6 +50,7 @@ from .sanitize import (
     html_elements,
 )
 from .sources import did_you_mean
+from .templates import numbered_blocks, render_template
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
 
@@ -92,8 +94,6 @@ def render_chapters(
     )
     unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
     chapters = tuple(figures.fill_references(chapter) for chapter in chapters)
-    from .backmatter import back_matter  # it renders with this module's templates
-
     chapters += back_matter(book, chapters, registry, environment)
     chapters = resolve_links(chapters, links)
     warn_links_to_nowhere(chapters)
@@ -253,7 +253,7 @@ class FigureNumbers:
             figure_id = self.registry.claim(attributes.get("id") or f"figure-{name}")
             number = self._number("Figure", name, figure_id)
             ids.append(figure_id)
-            return _render_template(
+            return render_template(
                 environment,
                 "_figure.html",
                 {
@@ -282,7 +282,7 @@ class FigureNumbers:
         if credit_html is None and not self.for_screen:  # once: print renders before screens
             warn_uncredited(*_source_place(chapter, re.escape(src)), src)
         credit_text = htmllib.unescape(re.sub(r"<[^>]+>", "", credit_html or ""))
-        return _render_template(
+        return render_template(
             environment,
             "_picture.html",
             {
@@ -428,11 +428,11 @@ def _render_chapter(
         "data": chapter.data,
     }
     section, table_ids = figures.number_tables(
-        _render_template(environment, "_chapter.html", context, chapter)
+        render_template(environment, "_chapter.html", context, chapter)
     )
     section = numbered_blocks(section, title.id)
     headings, marks = (title, *registry.headings), tuple(registry.marks)  # data text included
-    html = _render_template(
+    html = render_template(
         environment, "chapter.html", {**context, "section": Markup(section)}, chapter
     )
     return RenderedChapter(
@@ -443,28 +443,6 @@ def _render_chapter(
         marks=marks,
         targets=figure_ids + source_ids + table_ids,
     )
-
-
-#: The blocks a printed page can begin with (an li, dt, dd or tr as well as what they hold).
-BLOCK_START = re.compile(r"<(p|li|h[1-6]|figure|table|tr|pre|blockquote|dt|dd)\b([^>]*)>")
-BLOCK_ID_SEPARATOR = "__"  # a heading's id is a slug of single hyphens: this cannot collide
-
-
-def numbered_blocks(section: str, prefix: str) -> str:
-    """Each block without an id gets one, "{prefix}__{n}", numbered in reading order.
-
-    Layout then reports the page each block begins on (its folios), so the screen editions
-    can mark where the printed pages begin. The print and the screen renderings of a
-    chapter hold the same blocks, so the same numbers.
-    """
-    numbers = iter(range(1, len(section)))
-
-    def number(match: re.Match) -> str:
-        if re.search(r'\sid="', match[2]):
-            return match[0]
-        return f'<{match[1]} id="{prefix}{BLOCK_ID_SEPARATOR}{next(numbers)}"{match[2]}>'
-
-    return BLOCK_START.sub(number, section)
 
 
 ATX_HEADING = re.compile(r"^ {0,3}#(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -503,7 +481,7 @@ def _plain(text: str) -> str:
 def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timestamp: str) -> str:
     """Cover, title page, colophon and contents, with the page numbers layout found."""
     environment = template_environment(book.layout_dir)
-    return _render_template(
+    return render_template(
         environment,
         "front.html",
         {
@@ -519,8 +497,8 @@ def render_index(book: Book, groups: tuple[IndexGroup, ...]) -> tuple[str, str]:
     """The index as a document of its own and as a section of the whole book."""
     environment = template_environment(book.layout_dir)
     context = {"book": book.info, "groups": groups, "title_id": INDEX_ID}
-    section = _render_template(environment, "_index.html", context)
-    return _render_template(
+    section = render_template(environment, "_index.html", context)
+    return render_template(
         environment, "index.html", {**context, "section": Markup(section)}
     ), section
 
@@ -531,7 +509,7 @@ def render_web_edition(book: Book, chapters, contents, groups) -> str:
     _, index_section = render_index(book, groups)
     sections = [Markup(embedded_pictures(chapter.section, book.root)) for chapter in chapters]
     sections.append(Markup(index_section))
-    return _render_template(
+    return render_template(
         environment, "web.html", {"book": book.info, "contents": contents, "sections": sections}
     )
 
@@ -563,14 +541,12 @@ def embedded_pictures(html: str, root: Path) -> str:
 
 def render_blank_page(book: Book) -> str:
     """A page with nothing on it, to make the next chapter start on a right-hand page."""
-    return _render_template(
-        template_environment(book.layout_dir), "blank.html", {"book": book.info}
-    )
+    return render_template(template_environment(book.layout_dir), "blank.html", {"book": book.info})
 
 
 def render_back_cover(book: Book) -> str:
     """The outside of the last leaf, for editions that are folded and stapled."""
-    return _render_template(
+    return render_template(
         template_environment(book.layout_dir), "back-cover.html", {"book": book.info}
     )
 
@@ -578,7 +554,7 @@ def render_back_cover(book: Book) -> str:
 def render_whole_book(book: Book, front_html: str, sections: list[str]) -> str:
     """The whole book as one HTML document, as a plain WeasyPrint render would take it."""
     environment = template_environment(book.layout_dir)
-    return _render_template(
+    return render_template(
         environment,
         "book.html",
         {
@@ -638,48 +614,6 @@ def _snippet_converter(converter: markdown.Markdown):
         return clean_reported(converter.convert(text), chapter)
 
     return convert
-
-
-def _render_template(
-    environment, name: str, context: dict, chapter: ChapterSource | None = None
-) -> str:
-    try:
-        return environment.get_template(name).render(context)
-    except jinja2.TemplateSyntaxError as error:
-        raise BookError(
-            Path(error.filename or name), error.lineno, f"template error: {error.message}"
-        ) from None
-    except jinja2.UndefinedError as error:
-        template, line = _template_place(error, name)
-        where = (
-            chapter.data_path
-            if chapter is not None and chapter.data_path
-            else Path("layout") / template
-        )
-        raise BookError(
-            where,
-            None,
-            f"the template {template} (line {line}) needs a value that is missing: {error.message}",
-            "check that every entry of the data file has all the keys the template uses",
-        ) from None
-    except jinja2.TemplateNotFound as error:
-        raise BookError(Path("layout") / str(error.name), None, "template not found") from None
-
-
-def _template_place(error: Exception, name: str) -> tuple[str, int | None]:
-    """The template and line where rendering failed.
-
-    Jinja rewrites tracebacks so that frames of templates carry the template's file name
-    and line: the last such frame is where the missing value was asked for.
-    """
-    place: tuple[str, int | None] = (name, None)
-    traceback = error.__traceback__
-    while traceback is not None:
-        filename = traceback.tb_frame.f_code.co_filename
-        if filename.endswith(".html"):
-            place = (Path(filename).name, traceback.tb_lineno)
-        traceback = traceback.tb_next
-    return place
 
 
 def _body_of(html: str) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 from .index import build_index
 from .model import Book, BookInfo, ContentsEntry, RenderedChapter
-from .render import BLOCK_START, render_chapters, render_index
+from .render import render_chapters, render_index
+from .templates import BLOCK_START
 
 
 @dataclass(frozen=True)

@@ -353,3 +353,15 @@ def _one_slip(word: str, other: str) -> bool:
         or rest == other_rest[1:]
         or (rest[:2] == other_rest[1::-1] and rest[2:] == other_rest[2:])
     )
+
+
+#: A picture in Markdown: ![alt](src "title").
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
+
+
+def local_path(url: str, chapter: Path, root: Path) -> Path:
+    """The file a path names: from the chapter's folder, or from the project's when it starts
+    with one '/', as a website's pages name their pictures (/assets/images/map.png)."""
+    if url.startswith("/") and not url.startswith("//"):
+        return (root / url.lstrip("/")).resolve()
+    return (chapter.parent / url).resolve()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -45,18 +47,25 @@ class LaidOutPart:
     @property
     def folios(self) -> dict:
         """Element id -> folio of the page it landed on."""
-        assert self.pending.folios is not None  # a part is made once laid out
-        return self.pending.folios
+        return self.pending.told().folios
 
     @property
     def last_folio(self) -> int:
-        assert self.pending.pages is not None  # a part is made once laid out
-        return self.first_folio + self.pending.pages - 1
+        return self.first_folio + self.pending.told().pages - 1
 
     @property
     def written(self):
         """The part as the path keeps it: written (fast path) or laid out (public path)."""
-        return self.pending.part()
+        return self.pending.result()
+
+
+class Layout(NamedTuple):
+    """How a part came out of layout: what is known of it before it is written."""
+
+    pages: int
+    folios: dict  # element id -> folio of the page it landed on
+    step: int | None  # the step of the notes' ladder it was laid out at (a chapter's)
+    moved: int | None  # footnotes that stand on the page after their call
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ class Typesetter:
 
         def lay_out() -> Pending:
             if self.pool is not None:
-                return self.pool.part(html, first_folio)
+                return self.pool.submit((None, first_folio, html, 0))
             return self._done(self.render(html, first_folio), first_folio=first_folio or 1)
 
         return self._kept(self.cache.key(kind, html, first_folio), lay_out)
@@ -165,18 +174,19 @@ class Typesetter:
 
         def lay_out() -> Pending:
             if self.pool is not None:
-                return self.pool.chapter(chapter, first_folio, html, start)
+                return self.pool.submit((chapter, first_folio, html, start))
             return self._done(
                 *self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio
             )
 
         pending = self._kept(self.cache.key("chapter", html, first_folio, start), lay_out)
-        self.settled[chapter.source.path] = pending.step
-        if pending.moved:
+        layout = pending.told()
+        self.settled[chapter.source.path] = layout.step
+        if layout.moved:
             warn(
                 chapter.source.path,
                 None,
-                f"{pending.moved} footnote(s) stand on the page after their call",
+                f"{layout.moved} footnote(s) stand on the page after their call",
                 "shorten the footnotes of this chapter or move a call to another sentence",
             )
         return pending
@@ -186,17 +196,20 @@ class Typesetter:
         kept = self.cache.get(key)
         if kept is not None:
             part, folios, step, moved = kept
-            return Pending.done(len(part.pages), folios, part, step, moved)
+            return Pending.done(Layout(len(part.pages), folios, step, moved), part)
         pending = lay_out()
-        pending.then(
-            lambda part: self.cache.put(key, (part, pending.folios, pending.step, pending.moved))
-        )
+
+        def keep(part) -> None:
+            layout = pending.told()
+            self.cache.put(key, (part, layout.folios, layout.step, layout.moved))
+
+        pending.then(keep)
         return pending
 
     def _done(self, document, step=None, moved=None, *, first_folio: int) -> Pending:
         """A document laid out here: where its elements landed, then written (its pages let go)."""
-        folios = _folios(document, first_folio, self.path)
-        return Pending.done(len(document.pages), folios, self.write(document), step, moved)
+        layout = Layout(len(document.pages), _folios(document, first_folio, self.path), step, moved)
+        return Pending.done(layout, self.write(document))
 
     def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str, start: int = 0):
         """Lay out a chapter so that every footnote stands on the page of its call.
@@ -302,15 +315,15 @@ def typeset(
             else None
         )
         # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
-        front_part = front.part()
-        runs = [front_part, blank.part()] if len(front_part.pages) % 2 else [front_part]
+        front_part = front.result()
+        runs = [front_part, blank.result()] if len(front_part.pages) % 2 else [front_part]
         front_matter_pages = sum(len(run.pages) for run in runs)
         for part in laid_out:
             runs.append(part.written)
             if part is not laid_out[-1] and part.last_folio % 2:
-                runs.append(blank.part())
+                runs.append(blank.result())
         if back_cover:
-            runs.append(back_cover.part())
+            runs.append(back_cover.result())
     return TypesetBook(tuple(runs), front_part, front_matter_pages, laid_out, contents, front_html)
 
 
@@ -320,8 +333,37 @@ def _pool(book: Book, edition: Edition, workers: int, chapters: int):
     if min(workers, chapters) < 2 or not can_fork():
         yield None
         return
-    with LayoutPool(book, edition, min(workers, chapters)) as pool:
+    from .engine import with_font_files  # the fast path's: only it lays out in workers
+
+    start_work = functools.partial(_work_in_worker, book, edition)
+    with LayoutPool(start_work, min(workers, chapters), received=with_font_files) as pool:
         yield pool
+
+
+def _work_in_worker(book: Book, edition: Edition):
+    """In each worker, once: a typesetter of its own; then the work of each part it is sent.
+
+    The work lays the part out and tells how it came out, then writes it: a laid-out page
+    cannot leave the process that made it, the written part can.
+    """
+    from .engine import FastPath, without_font_files
+
+    typesetter = Typesetter(book, edition, FastPath())
+    sent: set[str] = set()  # the font files the build already has from this worker
+
+    def work(task):
+        chapter, first_folio, html, start = task
+        if chapter is None:  # the index, the front matter: no notes to place
+            document, step, moved = typesetter.render(html, first_folio), None, None
+        else:
+            document, step, moved = typesetter.render_chapter(chapter, first_folio, html, start)
+        folios = _folios(document, first_folio or 1, typesetter.path)
+        yield Layout(len(document.pages), folios, step, moved)
+        part = typesetter.write(document)
+        del document  # its pages, before the next chapter's
+        yield without_font_files(part, sent)
+
+    return work
 
 
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:

@@ -8,7 +8,7 @@ import re
 import pytest
 from pdfpages import BookPdf, squash
 
-from bookpress.render import BLOCK_START, numbered_blocks
+from bookpress.templates import BLOCK_START, numbered_blocks
 
 #: A printed page's marker as the web edition writes it (bookpress/web.py).
 MARKER = re.compile(
