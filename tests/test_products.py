@@ -6,7 +6,7 @@ import re
 
 import pypdfium2
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_of_test_book
 from pdfpages import MM, BookPdf, squash
 from test_book_pdf import contents_lines
 from test_index_pdf import check_every_locator
@@ -246,3 +246,31 @@ def test_each_edition_has_true_contents_and_index(products, name):
         page = edition.index_of_label(folio)
         assert title in squash(edition.body_text(page)), f"{name}: '{title}' is not on page {folio}"
     check_every_locator(edition, columns=1 if name == "large-print.pdf" else 2)
+
+
+# --- a new product: one entry in the table and its stylesheet ---------------------------------
+
+SLIDES_CSS = """/* Slides to project: landscape pages, large type. */
+@page { size: A5 landscape; }
+body { font-size: 16pt; }
+"""
+
+
+def test_a_product_is_one_entry_in_the_table_and_its_stylesheet(tmp_path, monkeypatch):
+    from bookpress.cli import main
+    from bookpress.products import PRODUCTS, Product
+
+    root = copy_of_test_book(tmp_path, "minimal")
+    (root / "layout" / "slides.css").write_text(SLIDES_CSS)
+    slides = Product(
+        "slides to project: build/slides.pdf", "slides.pdf", "pdf", css=("slides.css",)
+    )
+    monkeypatch.setitem(PRODUCTS, "slides", slides)
+    assert main(["--root", str(root), "--product", "slides", "--product", "book"]) == 0
+    pdf, book = BookPdf(root / "build" / "slides.pdf"), BookPdf(root / "build" / "book.pdf")
+    assert {
+        (round(pdf.width(i) / MM), round(pdf.height(i) / MM)) for i in range(len(pdf.pages))
+    } == {(210, 148)}
+    assert round(book.width(0) / MM) == 210 and round(book.height(0) / MM) == 297
+    assert "The First Chapter" in squash(" ".join(pdf.texts))
+    assert len(pdf.pages) > len(book.pages)  # larger type on smaller pages
