@@ -20,7 +20,8 @@ from .cache import PartCache
 from .clock import fixed_clock, source_date_epoch, w3c_date
 from .epub import make_epub
 from .errors import warn, warnings_checked
-from .finish import book_labels, impose_booklet, write_atomically
+from .files import write_atomically
+from .finish import book_labels, impose_booklet
 from .impose import saddle_stitch
 from .jobs import run_jobs, time_limit
 from .join import PublicPath, choose_path

@@ -94,7 +94,7 @@ class PartCache:
             return False
 
     def _write(self, name: str, payload: bytes) -> None:
-        from .finish import write_atomically
+        from .files import write_atomically
 
         # An entry cut short by a crash reads back damaged and is made again: no fsync.
         write_atomically(

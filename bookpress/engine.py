@@ -35,7 +35,7 @@ from typing import Any
 import pydyf
 
 from .errors import LOGGER
-from .finish import link_descriptions, make_accessible
+from .tagging import link_descriptions, make_accessible
 
 #: The versions this module was written and tested against; any other takes the public path.
 KNOWN_VERSIONS = {"weasyprint": ("70.0",), "pydyf": ("0.13.0",)}
@@ -361,7 +361,7 @@ def join_written(
     parts: WrittenPart for each run of pages; a part may come more than once (a blank page).
     title: the document's title, when it is not the shell's (a handout).
     """
-    from .finish import page_labels
+    from .tagging import page_labels
 
     options = pdf_options(variant)
     book = _Book(_Output())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sys
 
-from .finish import describe_links, make_accessible, page_labels, promote_headings
+from .tagging import describe_links, make_accessible, page_labels, promote_headings
 
 
 class PublicPath:

@@ -65,6 +65,12 @@ def test_the_package_has_no_import_cycle():
     assert not found, "import cycles: " + "; ".join(" → ".join(cycle) for cycle in found)
 
 
+def test_only_the_command_line_imports_the_recipe_and_nothing_imports_the_command_line():
+    graph = import_graph()
+    assert {module for module, imported in graph.items() if "build" in imported} == {"cli"}
+    assert not {module for module, imported in graph.items() if "cli" in imported}
+
+
 def test_the_walk_finds_imports_inside_functions():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert cycles(graph) == [["a", "b", "c", "a"]]

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from conftest import ROOT
 
-from bookpress import finish, typeset
+from bookpress import files, typeset
 from bookpress.cli import main
 from bookpress.errors import BookError
 from bookpress.typeset import MisplacedNotes, misplaced_notes
@@ -187,9 +187,9 @@ def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(
         raise OSError("No space left on device")
 
     real_fsync = os.fsync
-    monkeypatch.setattr(finish.os, "fsync", fail_midway)
+    monkeypatch.setattr(files.os, "fsync", fail_midway)
     assert main(["--root", str(project), "--paper", "letter"]) == 1
-    monkeypatch.setattr(finish.os, "fsync", real_fsync)
+    monkeypatch.setattr(files.os, "fsync", real_fsync)
     assert "could not write the book: No space left on device" in capsys.readouterr().err
     assert (project / "build" / "book.pdf").read_bytes() == good
     assert not [p.name for p in (project / "build").iterdir() if p.name.endswith(".tmp")]
@@ -202,7 +202,7 @@ def test_an_interrupted_build_leaves_the_previous_pdf_untouched(project, monkeyp
     def interrupt(*arguments):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(finish.os, "replace", interrupt)
+    monkeypatch.setattr(files.os, "replace", interrupt)
     assert main(["--root", str(project), "--force"]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert (project / "build" / "book.pdf").read_bytes() == good
@@ -211,8 +211,8 @@ def test_an_interrupted_build_leaves_the_previous_pdf_untouched(project, monkeyp
 
 def test_write_atomically_replaces_the_whole_file(tmp_path):
     target = tmp_path / "out" / "book.pdf"
-    finish.write_atomically(target, b"first")
-    finish.write_atomically(target, b"second")
+    files.write_atomically(target, b"first")
+    files.write_atomically(target, b"second")
     assert target.read_bytes() == b"second"
     assert oct(target.stat().st_mode & 0o777) != oct(0o600)
 
