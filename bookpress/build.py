@@ -180,10 +180,10 @@ def handouts(edition: EditionMade, name: str) -> list[Made]:
         labels, start = [], 0
         for part in chosen:  # each part keeps the book's folios
             labels.append((start, "D", part.first_folio))
-            start += len(part.written.pages)
+            start += len(part.kept.pages)
         with fixed_clock(book):
             pdf = edition.path.join(
-                [part.written for part in chosen],
+                [part.kept for part in chosen],
                 laid_out.front,
                 edition.edition.pdf_variant,
                 labels,

@@ -364,36 +364,36 @@ def join_written(
     from .tagging import page_labels
 
     options = pdf_options(variant)
-    book = _Book(_Output())
+    joined = _JoinedPdf(_PdfFile())
     if any(part.parent_tree for part in parts):
-        book.descriptions = _descriptions(parts, labels)
-        # A handout has no title page: its chapter titles head it (finish.promote_headings).
-        book.promote = not any(H1 in data for part in parts for _, data, _ in part.objects)
+        joined.descriptions = _descriptions(parts, labels)
+        # A handout has no title page: its chapter titles head it (tagging.promote_headings).
+        joined.promote = not any(H1 in data for part in parts for _, data, _ in part.objects)
     copies: dict = {}  # id of a part -> how its marks read where it was first copied
     for part in parts:
-        copies.setdefault(id(part), book.add(part))
+        copies.setdefault(id(part), joined.add(part))
     for key, data in shell.catalog:
         # An entry may refer to the shell's objects (the output intent to its colour profile).
         in_book = copies.get(id(shell))
-        book.catalog[key] = in_book(data) if in_book else book.copy_reachable(shell, data)
-    book.info.update(shell.info)
+        joined.catalog[key] = in_book(data) if in_book else joined.copy_reachable(shell, data)
+    joined.info.update(shell.info)
     if title:
-        book.info["Title"] = pydyf.String(title)
-    book.finish(parts, options)
+        joined.info["Title"] = pydyf.String(title)
+    joined.finish(parts, options)
     if variant:
-        _apply_variant(book, variant, _metadata(shell, title), compress=True)
-    book.catalog["PageLabels"] = page_labels(labels)
-    return book.output.close(book, options["pdf_identifier"])
+        _apply_variant(joined, variant, _metadata(shell, title), compress=True)
+    joined.catalog["PageLabels"] = page_labels(labels)
+    return joined.output.close(joined, options["pdf_identifier"])
 
 
-class _Book:
+class _JoinedPdf:
     """The joined document as WeasyPrint's writing functions see a pydyf PDF, written as it grows.
 
     A part's objects are written as soon as they are renumbered; what a document has once
     (page tree, fonts, structure tree, names, outline, catalog) is made when all parts are in.
     """
 
-    def __init__(self, output: _Output):
+    def __init__(self, output: _PdfFile):
         self.output = output
         self.catalog = pydyf.Dictionary({"Type": "/Catalog"})
         self.info = pydyf.Dictionary()
@@ -513,7 +513,7 @@ class _Book:
         _add_bookmarks(self, parts)
 
 
-class _Output:
+class _PdfFile:
     """A PDF file written object by object: streams as they come, the other objects gathered
     into compressed object streams, and a cross-reference stream at the end (as pydyf does)."""
 
@@ -565,7 +565,7 @@ class _Output:
         self.gathered = []
         self.write(number, extra.data, stream)
 
-    def close(self, book: _Book, identifier) -> bytes:
+    def close(self, book: _JoinedPdf, identifier) -> bytes:
         """Write the book's own objects, the cross-reference stream and the trailer."""
         for obj in book.later:
             if isinstance(obj, pydyf.Stream):

@@ -38,7 +38,7 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-class Pending:
+class Task:
     """A task sent to a worker: what its work told first, then (once done) its result."""
 
     def __init__(self, pool: LayoutPool | None = None):
@@ -48,11 +48,11 @@ class Pending:
         self._then: list[Callable[[Any], None]] = []  # called with the result once it is done
 
     @classmethod
-    def done(cls, told, result) -> Pending:
+    def done(cls, told, result) -> Task:
         """A task done here, without a worker."""
-        pending = cls()
-        pending._told, pending._result = told, result
-        return pending
+        task = cls()
+        task._told, task._result = told, result
+        return task
 
     def told(self):
         """What the work told first, waiting for it if the worker has not told it yet."""
@@ -89,7 +89,7 @@ class _Worker:
         self.process = context.Process(target=_serve, args=(child, start_work), daemon=True)
         self.process.start()
         child.close()
-        self.pending: Pending | None = None  # the task it is at
+        self.task: Task | None = None  # the task it is at
 
 
 class LayoutPool:
@@ -104,23 +104,23 @@ class LayoutPool:
         self.received = received or (lambda result: result)
         self.workers = [_Worker(context, start_work) for _ in range(workers)]
 
-    def submit(self, task) -> Pending:
-        """Send the task to a free worker; return at once."""
+    def submit(self, item) -> Task:
+        """Send the item to a free worker, to do its work on; return at once."""
         # Queued behind a task still at work, it would wait while another worker idles.
-        while all(worker.pending for worker in self.workers):
+        while all(worker.task for worker in self.workers):
             self.receive()
-        worker = next(worker for worker in self.workers if not worker.pending)
-        worker.pending = Pending(self)
-        worker.connection.send(task)
-        return worker.pending
+        worker = next(worker for worker in self.workers if not worker.task)
+        worker.task = Task(self)
+        worker.connection.send(item)
+        return worker.task
 
     def receive(self) -> None:
         """Take in the next message of any busy worker."""
-        busy = {worker.connection: worker for worker in self.workers if worker.pending}
+        busy = {worker.connection: worker for worker in self.workers if worker.task}
         for connection in wait(list(busy)):
             worker = busy[connection]
-            pending = worker.pending
-            assert pending is not None  # a busy worker's
+            task = worker.task
+            assert task is not None  # a busy worker's
             try:
                 kind, value = worker.connection.recv()
             except EOFError:  # killed: out of memory, most likely
@@ -131,10 +131,10 @@ class LayoutPool:
                     "build again with --jobs 1, which needs less memory",
                 ) from None
             if kind == "told":
-                pending._told = value
+                task._told = value
             elif kind == "done":
-                worker.pending = None
-                pending._finish(self.received(value))
+                worker.task = None
+                task._finish(self.received(value))
             elif kind == "log":
                 LOGGER.handle(value)
             else:  # "failed": the task's error, raised here as if the work were done here
@@ -177,9 +177,9 @@ def _serve(connection, start_work) -> None:
     LOGGER.handlers = [_Forward(connection)]
     LOGGER.propagate = False
     work = start_work()
-    while (task := connection.recv()) is not None:
+    while (item := connection.recv()) is not None:
         try:
-            steps = work(task)
+            steps = work(item)
             connection.send(("told", next(steps)))
             connection.send(("done", next(steps)))
             del steps  # what the work held, before the next task

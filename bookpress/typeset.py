@@ -18,7 +18,7 @@ from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
-from .pool import LayoutPool, Pending, can_fork
+from .pool import LayoutPool, Task, can_fork
 from .render import (
     INDEX_ID,
     LOCAL,
@@ -42,21 +42,21 @@ class LaidOutPart:
     marks: tuple[IndexMark, ...]
     section: str  # its HTML section, for the whole-book document
     first_folio: int
-    pending: Pending  # its page count and folios, then (once written) its part
+    task: Task  # its page count and folios, then (once written) its part
 
     @property
     def folios(self) -> dict:
         """Element id -> folio of the page it landed on."""
-        return self.pending.told().folios
+        return self.task.told().folios
 
     @property
     def last_folio(self) -> int:
-        return self.first_folio + self.pending.told().pages - 1
+        return self.first_folio + self.task.told().pages - 1
 
     @property
-    def written(self):
+    def kept(self):
         """The part as the path keeps it: written (fast path) or laid out (public path)."""
-        return self.pending.result()
+        return self.task.result()
 
 
 class Layout(NamedTuple):
@@ -151,20 +151,20 @@ class Typesetter:
                 "put the file in assets/ and refer to it as ../assets/NAME",
             )
 
-    def written(self, kind: str, html: str, first_folio: int | None = None) -> Pending:
+    def typeset_part(self, kind: str, html: str, first_folio: int | None = None) -> Task:
         """A part without notes (the index, the front matter…): laid out and written, or as kept.
 
         With a pool, this returns at once; the part is laid out and written meanwhile.
         """
 
-        def lay_out() -> Pending:
+        def lay_out() -> Task:
             if self.pool is not None:
                 return self.pool.submit((None, first_folio, html, 0))
             return self._done(self.render(html, first_folio), first_folio=first_folio or 1)
 
-        return self._kept(self.cache.key(kind, html, first_folio), lay_out)
+        return self._from_cache(self.cache.key(kind, html, first_folio), lay_out)
 
-    def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Pending:
+    def typeset_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Task:
         """A chapter laid out (see render_chapter) and written, or as kept from an earlier build.
 
         With a pool, this returns once the chapter is laid out; it is written meanwhile.
@@ -172,15 +172,15 @@ class Typesetter:
         # A later pass (page numbers filled in) starts where the chapter settled before.
         start = self.settled.get(chapter.source.path, 0)
 
-        def lay_out() -> Pending:
+        def lay_out() -> Task:
             if self.pool is not None:
                 return self.pool.submit((chapter, first_folio, html, start))
             return self._done(
                 *self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio
             )
 
-        pending = self._kept(self.cache.key("chapter", html, first_folio, start), lay_out)
-        layout = pending.told()
+        task = self._from_cache(self.cache.key("chapter", html, first_folio, start), lay_out)
+        layout = task.told()
         self.settled[chapter.source.path] = layout.step
         if layout.moved:
             warn(
@@ -189,27 +189,27 @@ class Typesetter:
                 f"{layout.moved} footnote(s) stand on the page after their call",
                 "shorten the footnotes of this chapter or move a call to another sentence",
             )
-        return pending
+        return task
 
-    def _kept(self, key: str, lay_out) -> Pending:
+    def _from_cache(self, key: str, lay_out) -> Task:
         """The part kept under key, or laid out now and kept once written."""
         kept = self.cache.get(key)
         if kept is not None:
             part, folios, step, moved = kept
-            return Pending.done(Layout(len(part.pages), folios, step, moved), part)
-        pending = lay_out()
+            return Task.done(Layout(len(part.pages), folios, step, moved), part)
+        task = lay_out()
 
         def keep(part) -> None:
-            layout = pending.told()
+            layout = task.told()
             self.cache.put(key, (part, layout.folios, layout.step, layout.moved))
 
-        pending.then(keep)
-        return pending
+        task.then(keep)
+        return task
 
-    def _done(self, document, step=None, moved=None, *, first_folio: int) -> Pending:
+    def _done(self, document, step=None, moved=None, *, first_folio: int) -> Task:
         """A document laid out here: where its elements landed, then written (its pages let go)."""
         layout = Layout(len(document.pages), _folios(document, first_folio, self.path), step, moved)
-        return Pending.done(layout, self.write(document))
+        return Task.done(layout, self.write(document))
 
     def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str, start: int = 0):
         """Lay out a chapter so that every footnote stands on the page of its call.
@@ -307,10 +307,10 @@ def typeset(
         # while the index is.
         contents = contents_entries(laid_out)
         front_html = render_front_matter(book, contents, timestamp)
-        front = typesetter.written("front matter", front_html)
-        blank = typesetter.written("blank page", render_blank_page(book))
+        front = typesetter.typeset_part("front matter", front_html)
+        blank = typesetter.typeset_part("blank page", render_blank_page(book))
         back_cover = (
-            typesetter.written("back cover", render_back_cover(book))
+            typesetter.typeset_part("back cover", render_back_cover(book))
             if edition.back_cover
             else None
         )
@@ -319,7 +319,7 @@ def typeset(
         runs = [front_part, blank.result()] if len(front_part.pages) % 2 else [front_part]
         front_matter_pages = sum(len(run.pages) for run in runs)
         for part in laid_out:
-            runs.append(part.written)
+            runs.append(part.kept)
             if part is not laid_out[-1] and part.last_folio % 2:
                 runs.append(blank.result())
         if back_cover:
@@ -351,8 +351,8 @@ def _work_in_worker(book: Book, edition: Edition):
     typesetter = Typesetter(book, edition, FastPath())
     sent: set[str] = set()  # the font files the build already has from this worker
 
-    def work(task):
-        chapter, first_folio, html, start = task
+    def work(item):
+        chapter, first_folio, html, start = item
         if chapter is None:  # the index, the front matter: no notes to place
             document, step, moved = typesetter.render(html, first_folio), None, None
         else:
@@ -369,14 +369,14 @@ def _work_in_worker(book: Book, edition: Edition):
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
     """Each chapter from the folio it opens on; again only where a reference's page moved."""
     printed: dict[str, int] = {}  # figure or linked id -> the folio printed with references to it
-    layouts: dict = {}  # (html, first folio) -> Pending: a chapter is laid out once per input
+    layouts: dict = {}  # (html, first folio) -> Task: a chapter is laid out once per input
     linked = linked_elsewhere(chapters)  # ids that links lead to from other chapters
     for _ in range(MAX_PASSES):
         laid_out, folio = [], 1
         for chapter in chapters:
             html = resolve_references(chapter, printed)
             if (html, folio) not in layouts:
-                layouts[html, folio] = typesetter.written_chapter(chapter, folio, html)
+                layouts[html, folio] = typesetter.typeset_chapter(chapter, folio, html)
             laid_out.append(
                 LaidOutPart(
                     chapter.headings,
@@ -465,7 +465,7 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
         (),
         section,
         folio,
-        typesetter.written("index", html, folio),
+        typesetter.typeset_part("index", html, folio),
     )
 
 
