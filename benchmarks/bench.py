@@ -43,11 +43,14 @@ from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
 from bookpress.fetch import BookFetcher  # noqa: E402
 from bookpress.fonts import use_book_fonts  # noqa: E402
+from bookpress.index import build_index  # noqa: E402
 from bookpress.join import PublicPath  # noqa: E402
 from bookpress.load import load_book  # noqa: E402
 from bookpress.model import Edition  # noqa: E402
-from bookpress.render import render_chapters, render_whole_book  # noqa: E402
-from bookpress.typeset import STYLESHEETS, typeset  # noqa: E402
+from bookpress.render import render_chapters, render_front_matter, render_index  # noqa: E402
+from bookpress.typeset import STYLESHEETS, occurrences, typeset  # noqa: E402
+
+TIMESTAMP = "2026-01-01T00:00:00Z"
 
 
 def final_html(edition: Edition, root: Path = ROOT) -> str:
@@ -55,12 +58,14 @@ def final_html(edition: Edition, root: Path = ROOT) -> str:
     book = load_book(root)
     chapters = render_chapters(book, edition)
     # The public path keeps the laid-out parts as they are: nothing is written that is not used.
-    typeset_book = typeset(
-        book, chapters, edition, timestamp="2026-01-01T00:00:00Z", path=PublicPath()
-    )
-    return render_whole_book(
-        book, typeset_book.front_html, [part.section for part in typeset_book.parts]
-    )
+    typeset_book = typeset(book, chapters, edition, timestamp=TIMESTAMP, path=PublicPath())
+    front = render_front_matter(book, typeset_book.contents, TIMESTAMP)
+    groups = build_index(book.index_terms, occurrences(typeset_book.parts))
+    sections = [chapter.section for chapter in chapters]
+    sections += [render_index(book, groups)[1]] if groups else []
+    # One document: the front matter's, with every section after its own body.
+    head, end, tail = front.rpartition("</body>")
+    return head + "".join(f"{section}\n" for section in sections) + end + tail
 
 
 def floor(html: str, edition: Edition, root: Path = ROOT) -> None:

@@ -23,6 +23,7 @@ from .extensions import KEY_TERM, KEY_TERMS_HEADING, IdRegistry
 from .index import sort_key
 from .model import Book, ChapterSource, Heading, RenderedChapter
 from .pictures import picture_credits
+from .sources import numbered_lines
 from .templates import numbered_blocks, render_template
 
 GLOSSARY = ("glossary", "Glossary", "glossary.html")  # slug and title id, title, template
@@ -170,7 +171,7 @@ def key_term_lines(source: ChapterSource) -> list[int]:
     Python-Markdown keeps no lines: the raw text is read again, as the load stage's checks do.
     """
     lines, in_list = [], False
-    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
+    for number, line in numbered_lines(source.body, source.body_line):
         if KEY_TERMS_LINE.match(line):
             in_list = True
         elif in_list and LIST_ENDS.match(line):

@@ -31,6 +31,7 @@ from .clock import source_date_epoch, w3c_date
 from .errors import BookError
 from .imprint import licence_of
 from .model import Book, BookInfo
+from .sources import URL_SCHEME
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 MIMETYPE = b"application/epub+zip"
@@ -421,7 +422,7 @@ def _take_pictures(document: Document, root: Path, pictures: dict[str, Item]) ->
     """Each picture of assets/ the document shows becomes a file of the publication."""
     for element in document.section.iter("img"):
         src = element.get("src", "")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):
+        if URL_SCHEME.match(src):
             continue  # load.py admits no picture from outside the book
         # As load.py finds it: from the chapters' folder, or from the project's after one '/'.
         path = (

@@ -30,6 +30,7 @@ from pygments.token import Token
 from .figures import CROSS_REFERENCE
 from .index import IndexTerm, parse_mark
 from .model import Heading, IndexMark
+from .sources import numbered_lines
 
 HEADING_TAGS = {f"h{level}": level for level in range(1, 7)}
 
@@ -1046,7 +1047,7 @@ def check_source_boxes(body: str, body_line: int, path: Path, root: Path | None 
     from .errors import warn
 
     opened = None
-    for number, line in enumerate(body.split("\n"), start=body_line):
+    for number, line in numbered_lines(body, body_line):
         if SOURCE_START.match(line):
             opened, found = number, False
         elif opened is not None and re.match(r"^:::[ ]*$", line):

@@ -8,10 +8,8 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .fonts import font_directories
+from .sources import MAX_DATA_URL, MAX_FILE
 
-#: CSS names a face of the font packages as url(font:FILE).
-MAX_DATA_URL = 256 * 1024  # characters; a larger data: URL is refused like any other
-MAX_FILE = 20 * 1024 * 1024  # bytes of one image or stylesheet
 MEDIA_TYPES = {
     ".ttf": "font/ttf",
     ".otf": "font/otf",
@@ -53,7 +51,7 @@ class BookFetcher(URLFetcher):
 
     def _local_path(self, url: str) -> Path | None:
         parts = urlsplit(url)
-        if parts.scheme == "font":
+        if parts.scheme == "font":  # CSS names a face of the font packages url(font:FILE)
             return next(
                 (
                     d / parts.path

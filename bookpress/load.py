@@ -25,6 +25,9 @@ from .sanitize import MAX_DEPTH, depth_after, html_elements
 from .sources import (
     CALENDAR_HINT,
     IMAGE,
+    MAX_DATA_URL,
+    MAX_FILE,
+    URL_SCHEME,
     YamlDocument,
     describe,
     did_you_mean,
@@ -32,6 +35,7 @@ from .sources import (
     is_plain_name,
     load_yaml,
     local_path,
+    numbered_lines,
     read_text,
     shown,
     text_problem,
@@ -292,7 +296,7 @@ def _markdown_lines(chapter: ChapterSource) -> list[tuple[Path, int, str]]:
     A data entry's text is given the entry's line; the data file is read again for them,
     as the entries keep none.
     """
-    body = enumerate(without_code(chapter.body).split("\n"), start=chapter.body_line)
+    body = numbered_lines(without_code(chapter.body), chapter.body_line)
     lines = [(chapter.path, number, line) for number, line in body]
     if chapter.caption:
         front = read_text(chapter.path).split("\n")[: chapter.body_line]
@@ -657,7 +661,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 
 def _check_fences(body: str, body_line: int, path: Path, root: Path) -> None:
     opened = None
-    for number, line in enumerate(body.split("\n"), start=body_line):
+    for number, line in numbered_lines(body, body_line):
         if re.match(r"^:::\s*[A-Za-z]", line):
             if opened is not None:
                 raise BookError(
@@ -688,7 +692,7 @@ MAX_IMAGE_PIXELS = 40_000_000  # a 6,000 × 6,000 photograph is ample for print
 def _check_images(body: str, body_line: int, path: Path, root: Path) -> None:
     """Every image has alt text and is a file under assets/, of a sane size."""
     errors = []
-    for number, line in enumerate(body.split("\n"), start=body_line):
+    for number, line in numbered_lines(body, body_line):
         for match in IMAGE.finditer(line):
             problem = _image_problem(match["alt"], match["src"], path, root)
             if problem:
@@ -699,7 +703,7 @@ def _check_images(body: str, body_line: int, path: Path, root: Path) -> None:
 def _load_figures(body: str, body_line: int, path: Path) -> tuple:
     """The data of each figure the chapter draws: ![alt](timeline.yml "Caption")."""
     figures, errors = {}, []
-    for number, line in enumerate(body.split("\n"), start=body_line):
+    for number, line in numbered_lines(body, body_line):
         for match in FIGURE_IMAGE.finditer(line):
             if not match["alt"].strip():
                 errors.append(
@@ -733,9 +737,7 @@ def _image_problem(alt: str, src: str, chapter: Path, root: Path):
             "describe the picture between the brackets: ![A map of the camps](...)",
         )
     target = local_path(src, chapter, root)
-    if re.match(r"^[a-z][a-z0-9+.-]*:", src) or not target.is_relative_to(
-        (root / "assets").resolve()
-    ):
+    if URL_SCHEME.match(src) or not target.is_relative_to((root / "assets").resolve()):
         return (
             f"the image '{src}' is not a file in assets/",
             "put the picture in assets/ and write ../assets/NAME",
@@ -746,9 +748,9 @@ def _image_problem(alt: str, src: str, chapter: Path, root: Path):
             f"the image '{src}' does not exist",
             did_you_mean(target.name, names) or "check the file name in assets/",
         )
-    if target.stat().st_size > 20 * 1024 * 1024:
+    if target.stat().st_size > MAX_FILE:
         return (
-            f"the image '{src}' is larger than 20 MB",
+            f"the image '{src}' is larger than {MAX_FILE // 2**20} MB",
             "save it smaller, at most about 6000 × 6000 pixels",
         )
     if target.suffix.lower() == ".svg":
@@ -779,8 +781,6 @@ def _image_size_problem(target: Path, src: str):
             "scale it down to at most about 6000 × 6000 pixels",
         )
     except Exception:
-        if target.suffix.lower() == ".svg":
-            return None
         return (f"the image '{src}' cannot be read as a picture", "save it again as PNG or JPEG")
     if width * height > MAX_IMAGE_PIXELS:
         return (
@@ -811,7 +811,7 @@ def check_raw_html(body: str, body_line: int, path: Path, root: Path) -> None:
     that a teacher learns what was refused instead of finding it silently missing.
     """
     errors, depth = [], 0
-    for number, line in enumerate(body.split("\n"), start=body_line):
+    for number, line in numbered_lines(body, body_line):
         problem = _raw_html_problem(line, path, root)
         if problem:
             errors.append(BookError(path, number, *problem))
@@ -883,8 +883,8 @@ def _raw_picture_problem(line: str, chapter: Path, root: Path):
 
 def _is_asset(url: str, chapter: Path, root: Path) -> bool:
     if url.startswith("data:"):
-        return len(url) < 256 * 1024
-    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE) or url.startswith(("//", "\\")):
+        return len(url) <= MAX_DATA_URL
+    if URL_SCHEME.match(url) or url.startswith(("//", "\\")):
         return False
     return local_path(url, chapter, root).is_relative_to((root / "assets").resolve())
 
@@ -1042,7 +1042,7 @@ def _nesting_problem(text: str) -> tuple[str, str] | None:
 
 def _check_markdown_nesting(body: str, body_line: int, path: Path, root: Path) -> None:
     """A chapter's lists and quotes nest no deeper than Python-Markdown can follow."""
-    for number, line in enumerate(body.split("\n"), start=body_line):
+    for number, line in numbered_lines(body, body_line):
         problem = _nesting_problem(line)
         if problem:
             raise BookError(path, number, *problem)

@@ -13,7 +13,16 @@ from markdown import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from .errors import BookError, raise_all, warn
-from .sources import IMAGE, is_file, load_yaml, local_path, read_text, text_problem, unknown_key
+from .sources import (
+    IMAGE,
+    URL_SCHEME,
+    is_file,
+    load_yaml,
+    local_path,
+    read_text,
+    text_problem,
+    unknown_key,
+)
 
 #: The keys of a picture's credit file (assets/NAME.yml beside assets/NAME.jpg).
 CREDIT_KEYS = ("creator", "source", "licence", "url")
@@ -186,9 +195,7 @@ def _alone_with_its_credit(paragraph) -> bool:
     if (paragraph.text or "").strip() or not children or children[0].tag != "img":
         return False
     src = children[0].get("src", "")
-    if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE) or src.lower().endswith(
-        (".yml", ".yaml")
-    ):
+    if URL_SCHEME.match(src) or src.lower().endswith((".yml", ".yaml")):
         return False
     tail = children[0].tail or ""
     return (not tail.strip() and len(children) == 1) or bool(CREDIT_LINE.match(tail))

@@ -17,6 +17,7 @@ from pathlib import Path
 from .errors import warn
 from .load import without_code
 from .model import TEACHER_BLOCK, Book, ChapterSource
+from .sources import numbered_lines
 
 #: Lines that are no running text: headings, table rows, footnote texts, HTML, rules,
 #: attribute lists, box fences and link definitions.
@@ -114,7 +115,7 @@ def _paragraphs(chapter: ChapterSource):
     """(first line, text) of each paragraph or list item of the students' prose."""
     paragraph: list[tuple[int, str]] = []
     for_teachers = False
-    for number, line in enumerate(without_code(chapter.body).split("\n"), start=chapter.body_line):
+    for number, line in numbered_lines(without_code(chapter.body), chapter.body_line):
         fence = FENCE.match(line)
         if fence:
             for_teachers = fence[1] == TEACHER_BLOCK

@@ -49,7 +49,7 @@ from .sanitize import (
     dropped_by_allow_list,
     html_elements,
 )
-from .sources import did_you_mean
+from .sources import URL_SCHEME, did_you_mean, numbered_lines
 from .templates import numbered_blocks, render_template
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
@@ -551,20 +551,6 @@ def render_back_cover(book: Book) -> str:
     )
 
 
-def render_whole_book(book: Book, front_html: str, sections: list[str]) -> str:
-    """The whole book as one HTML document, as a plain WeasyPrint render would take it."""
-    environment = template_environment(book.layout_dir)
-    return render_template(
-        environment,
-        "book.html",
-        {
-            "book": book.info,
-            "front": Markup(_body_of(front_html)),
-            "sections": [Markup(s) for s in sections],
-        },
-    )
-
-
 def template_environment(layout_dir: Path) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layout_dir),
@@ -614,11 +600,6 @@ def _snippet_converter(converter: markdown.Markdown):
         return clean_reported(converter.convert(text), chapter)
 
     return convert
-
-
-def _body_of(html: str) -> str:
-    start = html.index(">", html.index("<body")) + 1
-    return html[start : html.rindex("</body>")]
 
 
 # --- Pictures: how large they print, and whether that is sharp --------------------------------
@@ -685,7 +666,7 @@ def warn_low_resolution(chapters, edition: Edition) -> None:
 
 def _picture_file(chapter: ChapterSource, src: str) -> Path | None:
     """The raster picture a src names (load has checked that it is a file in assets/)."""
-    if not src or re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):
+    if not src or URL_SCHEME.match(src):
         return None
     path = (chapter.path.parent / unquote(src)).resolve()
     return path if path.suffix.lower() not in (".svg", ".yml", ".yaml") and path.is_file() else None
@@ -817,7 +798,7 @@ def styled_classes(layout_dir: Path) -> frozenset[str]:
 def _source_place(chapter: ChapterSource, pattern: str) -> tuple[Path, int | None]:
     """The first line of the chapter's Markdown that matches: its body, else its data file."""
     found = re.compile(pattern, re.IGNORECASE)
-    for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+    for number, line in numbered_lines(chapter.body, chapter.body_line):
         if found.search(line):
             return chapter.path, number
     if chapter.data_path is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,10 @@ import yaml
 from .errors import BookError
 
 MAX_SOURCE = 2 * 1024 * 1024  # bytes: a chapter or data file larger than this is a mistake
+MAX_FILE = 20 * 1024 * 1024  # bytes of one picture, font or stylesheet the book uses
+MAX_DATA_URL = 256 * 1024  # characters: a larger data: URL is refused like a file outside
+#: A URL that names its scheme (https:, data:, file:…): not a path in the project.
+URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 #: Lists and keys inside one another: the book's files need three or four levels; parsing
 #: recurses once per level, so a file nested without end must be stopped early.
 MAX_YAML_DEPTH = 32
@@ -365,3 +370,8 @@ def local_path(url: str, chapter: Path, root: Path) -> Path:
     if url.startswith("/") and not url.startswith("//"):
         return (root / url.lstrip("/")).resolve()
     return (chapter.parent / url).resolve()
+
+
+def numbered_lines(text: str, first_line: int) -> Iterator[tuple[int, str]]:
+    """Each line of text with its line number in the file, the first being first_line."""
+    return enumerate(text.split("\n"), start=first_line)

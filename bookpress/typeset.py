@@ -40,7 +40,6 @@ class LaidOutPart:
     headings: tuple[Heading, ...]  # the first is the part's title
     number: int | None
     marks: tuple[IndexMark, ...]
-    section: str  # its HTML section, for the whole-book document
     first_folio: int
     task: Task  # its page count and folios, then (once written) its part
 
@@ -78,7 +77,6 @@ class TypesetBook:
     front_matter_pages: int
     parts: tuple[LaidOutPart, ...]
     contents: tuple[ContentsEntry, ...]
-    front_html: str
 
     @property
     def pages(self) -> int:
@@ -324,7 +322,7 @@ def typeset(
                 runs.append(blank.result())
         if back_cover:
             runs.append(back_cover.result())
-    return TypesetBook(tuple(runs), front_part, front_matter_pages, laid_out, contents, front_html)
+    return TypesetBook(tuple(runs), front_part, front_matter_pages, laid_out, contents)
 
 
 @contextlib.contextmanager
@@ -382,7 +380,6 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
                     chapter.headings,
                     chapter.source.number,
                     chapter.marks,
-                    chapter.section,
                     folio,
                     layouts[html, folio],
                 )
@@ -457,13 +454,12 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
     groups = build_index(book.index_terms, occurrences(parts))
     if not groups:
         return None
-    html, section = render_index(book, groups)
+    html, _ = render_index(book, groups)  # the document, not the section screens take
     folio = _next_right_hand_folio(parts[-1].last_folio)
     return LaidOutPart(
         (Heading(1, INDEX_ID, "Index"),),
         None,
         (),
-        section,
         folio,
         typesetter.typeset_part("index", html, folio),
     )
