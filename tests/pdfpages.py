@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +12,8 @@ from pypdf import PdfReader
 
 MM = 72 / 25.4
 FURNITURE_BAND = 20 * MM  # running heads and folios live within this distance of the edge
+#: A line of the contents: a title, a leader of dots, a folio.
+LEADER_LINE = re.compile(r"^(?:\d+\s*)?(?P<title>.+?)\s*(?:\.\s*){3,}(?P<folio>[0-9ivxlc]+)$")
 
 
 @dataclass(frozen=True)
@@ -134,3 +137,45 @@ class BookPdf:
                 yield from self.outline(item, depth + 1)
             else:
                 yield depth, item.title, self.reader.get_destination_page_number(item)
+
+
+def contents_lines(book):
+    """(title, folio) for every line of the contents pages."""
+    lines = []
+    for index in contents_pages(book):
+        for line in book.texts[index].splitlines():
+            match = LEADER_LINE.match(line.strip())
+            if match:
+                lines.append((squash(match["title"]), match["folio"]))
+    return lines
+
+
+def contents_pages(book):
+    return [
+        i
+        for i, label in enumerate(book.labels)
+        if not label.isdigit() and book.body_text(i).strip().startswith("Contents")
+    ]
+
+
+def structure(reader: PdfReader):
+    """(counts of structure types, the /Alt of each /Figure) of the structure tree."""
+    counts, alts = Counter(), []
+
+    def walk(node):
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        kind = node.get("/S")
+        if kind:
+            counts[kind] += 1
+            if kind == "/Figure":
+                alts.append(node.get("/Alt"))
+        children = node.get("/K")
+        for child in (
+            children if isinstance(children, list) else ([children] if children is not None else [])
+        ):
+            walk(child)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return counts, alts

@@ -9,34 +9,13 @@ import markdown
 import pypdfium2
 import pytest
 from conftest import ROOT
-from pdfpages import MM, squash
+from pdfpages import MM, contents_lines, contents_pages, squash
 
 from bookpress.load import load_book
-
-LEADER_LINE = re.compile(r"^(?:\d+\s*)?(?P<title>.+?)\s*(?:\.\s*){3,}(?P<folio>[0-9ivxlc]+)$")
 
 
 def sources():
     return load_book(ROOT)
-
-
-def contents_lines(book):
-    """(title, folio) for every line of the contents pages."""
-    lines = []
-    for index in contents_pages(book):
-        for line in book.texts[index].splitlines():
-            match = LEADER_LINE.match(line.strip())
-            if match:
-                lines.append((squash(match["title"]), match["folio"]))
-    return lines
-
-
-def contents_pages(book):
-    return [
-        i
-        for i, label in enumerate(book.labels)
-        if not label.isdigit() and book.body_text(i).strip().startswith("Contents")
-    ]
 
 
 # --- contents -----------------------------------------------------------------------------

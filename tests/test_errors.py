@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 import pytest
+from conftest import fails, hashes, write
 
 from bookpress.cli import main
-
-PREVIOUS_PDF = b"%PDF-1.7 the last good book\n"
-
-
-@pytest.fixture
-def broken(project):
-    """The test project with a previous good PDF in build/."""
-    (project / "build").mkdir()
-    (project / "build" / "book.pdf").write_bytes(PREVIOUS_PDF)
-    return project
-
-
-def fails(project: Path, capsys) -> str:
-    """Build; assert it failed cleanly and left build/ untouched; return what it printed."""
-    before = _hashes(project / "build")
-    assert main(["--root", str(project)]) == 1
-    assert _hashes(project / "build") == before
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert "build/ still holds the last good PDF" in err
-    return err
-
-
-def _hashes(folder: Path) -> dict:
-    """Every file a build left in build/, but the parts it kept: each is whole and right
-    whatever the build's end, and spares the next build (after the fix) their layout."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and "cache" not in p.relative_to(folder).parts
-    }
-
-
-def write(project: Path, name: str, text: str | bytes) -> None:
-    path = project / "chapters" / name
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-
 
 # --- book.yml ---------------------------------------------------------------------------------
 
@@ -181,9 +144,9 @@ def test_unknown_front_matter_key_is_a_warning_with_a_hint(broken, capsys):
 
 def fails_strictly(project: Path, capsys) -> str:
     """Build with --strict; assert it failed and left build/ untouched; return what it printed."""
-    before = _hashes(project / "build")
+    before = hashes(project / "build")
     assert main(["--root", str(project), "--strict"]) == 1
-    assert _hashes(project / "build") == before
+    assert hashes(project / "build") == before
     return capsys.readouterr().err
 
 
@@ -400,9 +363,9 @@ def test_a_term_that_never_occurs_is_a_warning(project, capsys):
 
 def test_a_term_that_never_occurs_is_an_error_under_strict(broken, capsys):
     with_one_term_used(broken)
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--strict"]) == 1
-    assert _hashes(broken / "build") == before
+    assert hashes(broken / "build") == before
     assert (
         "chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text"
         in capsys.readouterr().err
@@ -411,9 +374,9 @@ def test_a_term_that_never_occurs_is_an_error_under_strict(broken, capsys):
 
 def test_a_link_that_leads_nowhere_is_a_warning_and_an_error_under_strict(broken, capsys):
     write(broken, "01-first.md", "---\ntitle: One\n---\n\nSee [the map](#nowhere).\n")
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--strict"]) == 1
-    assert _hashes(broken / "build") == before
+    assert hashes(broken / "build") == before
     assert "chapters/01-first.md:5: the link to #nowhere leads nowhere" in capsys.readouterr().err
     assert main(["--root", str(broken)]) == 0
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, fails, write
 from pdfpages import squash
-from test_errors import fails, write
 
 from bookpress.load import load_book
 
@@ -100,13 +99,6 @@ def test_a_reference_to_no_figure(broken, capsys):
         "chapters/01-first.md:5: {@figur} names no figure" in err
         and "did you mean 'figure'?" in err
     )
-
-
-@pytest.fixture
-def broken(project):
-    (project / "build").mkdir()
-    (project / "build" / "book.pdf").write_bytes(b"%PDF-1.7 the last good book\n")
-    return project
 
 
 def test_a_reference_to_a_figure_in_a_later_chapter_gets_its_page(project):

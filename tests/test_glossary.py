@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, _Collect, build_quietly, copy_of_test_book
+from conftest import ROOT, Collect, build_quietly, copy_of_test_book
 from pdfpages import BookPdf, squash
 
 from bookpress.backmatter import copied, figure_credits, glossary_entries
@@ -181,7 +181,7 @@ def _line(path: Path, needle: str) -> int:
 
 
 def test_a_term_defined_in_other_words_warns_naming_both_places(redefined):
-    collector = _Collect()
+    collector = Collect()
     LOGGER.addHandler(collector)
     try:
         book = load_book(redefined)
@@ -212,7 +212,7 @@ def test_a_term_defined_in_other_words_fails_under_strict(redefined, capsys):
 
 
 def test_the_real_book_defines_each_term_once_or_in_the_same_words():
-    collector = _Collect()
+    collector = Collect()
     LOGGER.addHandler(collector)
     try:
         book = load_book(ROOT)

@@ -10,11 +10,10 @@ from pathlib import Path
 import markdown
 import pypdfium2
 import pytest
-from conftest import BOOKS, ROOT, build_quietly
+from conftest import BOOKS, PREVIOUS_PDF, ROOT, build_quietly, fails, write
 from pdfpages import BookPdf, squash
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
-from test_errors import PREVIOUS_PDF, fails, write
 
 from bookpress.cli import main
 from bookpress.extensions import (
@@ -225,13 +224,6 @@ OUTSIDE = [  # (case, the link as written)
     ("a file of the machine", "file:///etc/passwd"),
     ("a file in a folder", "notes/02-second.md"),
 ]
-
-
-@pytest.fixture
-def broken(project):
-    (project / "build").mkdir()
-    (project / "build" / "book.pdf").write_bytes(PREVIOUS_PDF)
-    return project
 
 
 @pytest.mark.parametrize("case, href", OUTSIDE, ids=[case for case, _ in OUTSIDE])

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from conftest import BOOKS, ROOT, build_quietly
+from conftest import BOOKS, ROOT, build_quietly, fails, write
 from pdfpages import BookPdf, squash
-from test_errors import fails, write
 
 from bookpress.cli import main
 from bookpress.fonts import font_directories
@@ -366,14 +365,6 @@ def test_the_epub_draws_the_map_inline_in_a_document_that_says_so(built):
 
 
 # --- bad map data ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def broken(project):
-    """The small test book with a last good PDF in build/, which a failed build leaves alone."""
-    (project / "build").mkdir()
-    (project / "build" / "book.pdf").write_bytes(b"%PDF-1.7 the last good book\n")
-    return project
 
 
 MAP = (

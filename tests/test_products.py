@@ -7,9 +7,8 @@ import re
 import pypdfium2
 import pytest
 from conftest import ROOT, copy_of_test_book
-from pdfpages import MM, BookPdf, squash
-from test_book_pdf import contents_lines
-from test_index_pdf import check_every_locator
+from indexpages import check_every_locator
+from pdfpages import MM, BookPdf, contents_lines, squash
 
 from bookpress.impose import padded, saddle_stitch
 from bookpress.load import load_book

@@ -13,19 +13,12 @@ import zlib
 from pathlib import Path
 
 import pytest
+from conftest import fails, hashes, write
 from pypdf import PdfReader
-from test_errors import _hashes, fails, write
 
 from bookpress.cli import main
 
 PASSWD = Path("/etc/passwd")
-
-
-@pytest.fixture
-def broken(project):
-    (project / "build").mkdir()
-    (project / "build" / "book.pdf").write_bytes(b"%PDF-1.7 the last good book\n")
-    return project
 
 
 @pytest.fixture
@@ -276,11 +269,11 @@ def test_a_runaway_layout_is_stopped_with_a_message(broken, capsys, monkeypatch)
         signal.raise_signal(signal.SIGALRM)
 
     monkeypatch.setattr(typeset, "typeset", runaway)
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--timeout", "30", "--force"]) == 1
     err = capsys.readouterr().err
     assert "building book took longer than 30 seconds" in err and "--timeout" in err
-    assert _hashes(broken / "build") == before
+    assert hashes(broken / "build") == before
     assert signal.alarm(0) == 0, "the alarm is cleared after the build"
 
 
@@ -292,11 +285,11 @@ def test_a_worker_that_dies_fails_the_build_with_a_message(broken, capsys, monke
     monkeypatch.setattr(
         typeset.Typesetter, "render_chapter", lambda *arguments: os._exit(9)
     )  # as if killed
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--force", "--jobs", "2"]) == 1
     err = capsys.readouterr().err
     assert "a process laying out chapters stopped unexpectedly" in err and "--jobs 1" in err
-    assert "Traceback" not in err and _hashes(broken / "build") == before
+    assert "Traceback" not in err and hashes(broken / "build") == before
     assert multiprocessing.active_children() == []
 
 
@@ -315,10 +308,10 @@ def test_a_runaway_chapter_in_a_worker_is_stopped_and_no_worker_is_left(
         signal.pause()
 
     monkeypatch.setattr(typeset.Typesetter, "render_chapter", runaway)
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--timeout", "30", "--force", "--jobs", "2"]) == 1
     assert "building book took longer than 30 seconds" in capsys.readouterr().err
-    assert _hashes(broken / "build") == before
+    assert hashes(broken / "build") == before
     assert multiprocessing.active_children() == []
 
 
@@ -351,12 +344,12 @@ def _tree(folder: Path) -> dict:
 def test_check_reports_every_problem_without_building(broken, capsys):
     write(broken, "01-first.md", chapter("![](../assets/none.png)"))
     write(broken, "02-second.md", "---\ntitle: Two\ncolour: no\n---\n\nText.\n")
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--check"]) == 1
     err = capsys.readouterr().err
     assert "chapters/01-first.md:7: the image '../assets/none.png' has no alt text" in err
     assert "chapters/02-second.md:3: unknown key 'colour'" in err
-    assert _hashes(broken / "build") == before
+    assert hashes(broken / "build") == before
 
 
 def test_a_second_build_with_nothing_changed_is_up_to_date_without_weasyprint(project, tmp_path):

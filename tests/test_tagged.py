@@ -4,35 +4,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import Counter
 
 import pytest
+from pdfpages import structure
 from pypdf import PdfReader
 
 from bookpress.cli import main
-
-
-def structure(reader: PdfReader):
-    """(counts of structure types, the /Alt of each /Figure) of the structure tree."""
-    counts, alts = Counter(), []
-
-    def walk(node):
-        node = node.get_object()
-        if not isinstance(node, dict):
-            return
-        kind = node.get("/S")
-        if kind:
-            counts[kind] += 1
-            if kind == "/Figure":
-                alts.append(node.get("/Alt"))
-        children = node.get("/K")
-        for child in (
-            children if isinstance(children, list) else ([children] if children is not None else [])
-        ):
-            walk(child)
-
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
-    return counts, alts
 
 
 def test_the_book_is_a_tagged_pdf_ua_document(book):
