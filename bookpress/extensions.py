@@ -407,8 +407,9 @@ class AutoIndexTreeprocessor(Treeprocessor):
             return None
         # An empty anchor, not a span around the words, glued to the end of the word before
         # them ('region a<a/> quota'): WeasyPrint 70 breaks a line too early when the break
-        # would fall just before an inline box. The typeset stage moves an anchor that ends
-        # a page's last line to the next page, where its words are.
+        # would fall just before an inline box, taken as a word of its own (see WeasyPrint
+        # issue #1614). The typeset stage moves an anchor that ends a page's last line to
+        # the next page, where its words are.
         pieces: list[Any] = [None]  # the text before the first mark, then the marks
         position = 0
         for match in self.pattern.finditer(text):

@@ -78,7 +78,3 @@ def _bytes(writer: PdfWriter) -> bytes:
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
-
-
-# --- PDF/UA: what WeasyPrint 70's tagging leaves undone ---------------------------------------
-#

@@ -1022,7 +1022,8 @@ def _names(node, name: str, attribute: bool = False) -> bool:
 # --- Markdown nested without end -------------------------------------------------------------
 
 #: Indentation and list or quote markers before a line's text. Python-Markdown recurses once
-#: per level of a list inside a list; a few hundred levels exhaust Python's stack.
+#: per level of a list inside a list; a few hundred levels exhaust Python's stack. (It stops
+#: quotations short of the limit since Python-Markdown issue #799, not lists.)
 BLOCK_PREFIX = re.compile(r"^(?:[ >]|[-*+](?= )|\d{1,9}[.)](?= ))*")
 MAX_BLOCK_PREFIX = 200  # characters: fifty levels of lists, far more than any book needs
 

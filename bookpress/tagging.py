@@ -40,13 +40,15 @@ def make_accessible(pdf) -> None:
     - every annotation is flagged to print (Matterhorn 28-xxx; outloud LNK-004);
     - running heads and folios (the page-margin boxes) become /Artifact marked content
       with no structure element: WeasyPrint tags them as content outside the tree
-      (WeasyPrint #1836);
+      (WeasyPrint issue #1836);
     - structure elements with nothing in them are left out: WeasyPrint tags every <a> as a
-      /Link, and the book's index marks and note calls are empty anchors (<a id=…>);
+      /Link, and the book's index marks and note calls are empty anchors (<a id=…>) (the
+      useless /Span elements of WeasyPrint issue #2482);
     - a link annotation that WeasyPrint put in a /Span (a block link with ::after content,
-      as the contents' entries are) is moved to the /Link that holds that span;
+      as the contents' entries are) is moved to the /Link that holds that span (see
+      WeasyPrint issues #1782 and #185, tags nested in links);
     - a table's header cells say what they head (/Scope): a column's in the table's head,
-      a row's beside data cells.
+      a row's beside data cells (WeasyPrint issue #2508).
     """
     for obj in pdf.objects:
         if isinstance(obj, dict) and obj.get("Type") == "/Annot":
@@ -178,7 +180,7 @@ class _StructureTree:
         """/Scope on each /TH: /Column in the table's head or a row of headers only, else /Row.
 
         WeasyPrint reads <th scope="row"> to link data cells to their headers but writes no
-        /Scope, which PDF/UA checkers look for (pdfua UA-15-003).
+        /Scope, which PDF/UA checkers look for (pdfua UA-15-003). See WeasyPrint issue #2508.
         """
         for row in self.elements():
             if row.get("S") != "/TR":

@@ -213,7 +213,8 @@ class Typesetter:
         """Lay out a chapter so that every footnote stands on the page of its call.
 
         WeasyPrint may push a note to the next page (or, rarely, drop it) when widows and
-        orphans forbid a break; the chapter is then laid out again with those relaxed, from
+        orphans forbid a break (footnotes and forbidden page breaks: see WeasyPrint issue
+        #2432); the chapter is then laid out again with those relaxed, from
         step start of the ladder on. Returns the document, the step, and how many notes
         still stand on the page after their call.
         """
