@@ -70,10 +70,10 @@ def build(root: Path, options: Options, names, on_done=None) -> list[Output]:
         options = dataclasses.replace(options, public_path=True)
     jobs = editions(names, options)
     outputs = run_jobs(jobs, functools.partial(make_and_write, book), options, on_done)
-    order = list(PRODUCTS)
-    if len(jobs) == 1:
-        return outputs
-    return sorted(outputs, key=lambda output: (order.index(output.product), str(output.path)))
+    if len(jobs) > 1:  # jobs side by side end in any order: the products in the table's
+        order = list(PRODUCTS)
+        outputs.sort(key=lambda output: (order.index(output.product), str(output.path)))
+    return outputs
 
 
 def make_and_write(book: Book, job: tuple[Edition, tuple[str, ...]], options: Options):
@@ -114,6 +114,7 @@ def make_edition(book: Book, edition: Edition, names, options: Options) -> list[
 
 
 def finish(edition: EditionMade, name: str) -> list[Made]:
+    """The named product, made by the finisher its entry in the table names."""
     return FINISHERS[PRODUCTS[name].finisher](edition, name)
 
 
