@@ -37,18 +37,18 @@ if __name__ == "__main__":  # typed with the system's Python after `make book`: 
 
     use_the_projects_python(__file__)
 
-from pypdf import PdfReader  # noqa: E402
-from weasyprint import CSS, HTML  # noqa: E402
-from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from pypdf import PdfReader
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
-from bookpress.fetch import BookFetcher  # noqa: E402
-from bookpress.fonts import use_book_fonts  # noqa: E402
-from bookpress.index import build_index  # noqa: E402
-from bookpress.join import PublicPath  # noqa: E402
-from bookpress.load import load_book  # noqa: E402
-from bookpress.model import Edition  # noqa: E402
-from bookpress.render import render_chapters, render_front_matter, render_index  # noqa: E402
-from bookpress.typeset import STYLESHEETS, occurrences, typeset  # noqa: E402
+from bookpress.fetch import BookFetcher
+from bookpress.fonts import use_book_fonts
+from bookpress.index import build_index
+from bookpress.join import PublicPath
+from bookpress.load import load_book
+from bookpress.model import Edition
+from bookpress.render import render_chapters, render_front_matter, render_index
+from bookpress.typeset import STYLESHEETS, occurrences, typeset
 
 TIMESTAMP = "2026-01-01T00:00:00Z"
 

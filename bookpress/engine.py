@@ -478,7 +478,10 @@ class _JoinedPdf:
                 if mark[1] == b"R" and number not in numbers and number in objects:
                     numbers[number] = self.output.allocate()
                     waiting.append(objects[number][0])
-        mapped = lambda body: MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])], body)  # noqa: E731
+
+        def mapped(body: bytes) -> bytes:
+            return MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])], body)
+
         for number, new in numbers.items():
             self.output.write(new, mapped(objects[number][0]), objects[number][1])
         return mapped(data)

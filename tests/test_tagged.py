@@ -17,7 +17,7 @@ def test_the_book_is_a_tagged_pdf_ua_document(book):
     assert "/StructTreeRoot" in root
     assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a PDF boolean)
     assert root["/Lang"] == "en"
-    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712 (a PDF boolean)
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
     counts, alts = structure(book.reader)
     # One h1 (the book's title), an h2 for each chapter and the contents, h3 for sections.
@@ -82,7 +82,7 @@ def test_handouts_are_tagged_too(every_product):
     for path in handouts:
         reader = PdfReader(path)
         assert "/StructTreeRoot" in reader.trailer["/Root"], path.name
-        assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+        assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712 (a PDF boolean)
         counts, _ = structure(reader)
         assert 1 <= counts["/H1"] <= 2 and counts["/H2"] >= 1, path.name  # its titles, its sections
 
