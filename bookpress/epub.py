@@ -31,7 +31,7 @@ from .clock import source_date_epoch, w3c_date
 from .errors import BookError
 from .imprint import licence_of
 from .model import Book, BookInfo
-from .sources import URL_SCHEME
+from .sources import PICTURE_TYPES, URL_SCHEME
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 MIMETYPE = b"application/epub+zip"
@@ -44,15 +44,6 @@ RESERVED_NAMES = frozenset({"cover", "title", "nav", "index", "book", "package"}
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 #: Where the book's identifier is derived from: the same title and edition, the same book.
 IDENTIFIER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://bookpress.invalid/epub")
-#: The EPUB 3.3 core media types of pictures: a reading system shows them without a fallback.
-PICTURE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-}
 
 
 @dataclass

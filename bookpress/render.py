@@ -49,7 +49,7 @@ from .sanitize import (
     dropped_by_allow_list,
     html_elements,
 )
-from .sources import URL_SCHEME, did_you_mean, numbered_lines
+from .sources import PICTURE_TYPES, URL_SCHEME, did_you_mean, numbered_lines
 from .templates import numbered_blocks, render_template
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
@@ -515,14 +515,6 @@ def render_web_edition(book: Book, chapters, contents, groups) -> str:
 
 
 PICTURE_SOURCE = re.compile(r'(<img\b[^>]*\ssrc=")\.\./(assets/[^"]+)(")')
-PICTURE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-}
 
 
 def embedded_pictures(html: str, root: Path) -> str:

@@ -375,3 +375,15 @@ def local_path(url: str, chapter: Path, root: Path) -> Path:
 def numbered_lines(text: str, first_line: int) -> Iterator[tuple[int, str]]:
     """Each line of text with its line number in the file, the first being first_line."""
     return enumerate(text.split("\n"), start=first_line)
+
+
+#: The media types of the pictures the book takes: the EPUB 3.3 core media types, which a
+#: reading system shows without a fallback, and which a web page embeds as data: URLs.
+PICTURE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
