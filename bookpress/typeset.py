@@ -22,7 +22,7 @@ from .render import (INDEX_ID, LOCAL, render_back_cover, render_blank_page, rend
 
 STYLESHEETS = ("fonts.css", "book.css", "highlight.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
-NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css")
+NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css", "boxes-relaxed.css")
 
 
 @dataclass(frozen=True)
