@@ -1,5 +1,6 @@
 # make book — set everything up (first time) and build build/book.pdf
 # make test — run the tests
+# make lint — ruff (lint and format) and mypy, as CI runs them
 # make upgrade — the newest releases within pyproject.toml's bounds into requirements.lock, then the tests
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -9,7 +10,7 @@ LOCK := requirements.lock
 CHECKERS := tests/checkers
 CHECKERS_STAMP := $(CHECKERS)/.venv/.installed
 
-.PHONY: book all letter test upgrade clean
+.PHONY: book all letter test lint upgrade clean
 
 book: $(STAMP)
 	$(PYTHON) make_book.py
@@ -23,6 +24,12 @@ letter: $(STAMP)
 # In as many processes as the machine has cores (pytest-xdist), each module in one of them.
 test: $(STAMP) $(CHECKERS_STAMP)
 	$(PYTHON) -m pytest -q -n auto --dist loadscope
+
+# Any finding fails; `ruff format .` and `ruff check --fix .` mend most of them.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The exact versions CI tested, from the lock file; then the pipeline itself.
 $(STAMP): pyproject.toml $(LOCK)

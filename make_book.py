@@ -23,4 +23,5 @@ def use_the_projects_python(script: str = __file__) -> None:
 if __name__ == "__main__":
     use_the_projects_python()
     from bookpress.cli import main
+
     raise SystemExit(main())

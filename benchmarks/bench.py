@@ -34,29 +34,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 if __name__ == "__main__":  # typed with the system's Python after `make book`: use .venv/
     from make_book import use_the_projects_python
+
     use_the_projects_python(__file__)
 
-from pypdf import PdfReader  # noqa: E402
+from pypdf import PdfReader
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
-from weasyprint import CSS, HTML  # noqa: E402
-from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from bookpress.fetch import BookFetcher
+from bookpress.fonts import use_book_fonts
+from bookpress.index import build_index
+from bookpress.join import PublicPath
+from bookpress.load import load_book
+from bookpress.model import Edition
+from bookpress.render import render_chapters, render_front_matter, render_index
+from bookpress.typeset import STYLESHEETS, occurrences, typeset
 
-from bookpress.fetch import BookFetcher  # noqa: E402
-from bookpress.fonts import use_book_fonts  # noqa: E402
-from bookpress.join import PublicPath  # noqa: E402
-from bookpress.load import load_book  # noqa: E402
-from bookpress.model import Edition  # noqa: E402
-from bookpress.render import render_chapters, render_whole_book  # noqa: E402
-from bookpress.typeset import STYLESHEETS, typeset  # noqa: E402
+TIMESTAMP = "2026-01-01T00:00:00Z"
 
 
 def final_html(edition: Edition, root: Path = ROOT) -> str:
-    """The whole book as one HTML document, contents and index filled in, as the pipeline made it."""
+    """The whole book as one HTML document, contents and index filled in, as the build made it."""
     book = load_book(root)
     chapters = render_chapters(book, edition)
     # The public path keeps the laid-out parts as they are: nothing is written that is not used.
-    typeset_book = typeset(book, chapters, edition, timestamp="2026-01-01T00:00:00Z", path=PublicPath())
-    return render_whole_book(book, typeset_book.front_html, [part.section for part in typeset_book.parts])
+    typeset_book = typeset(book, chapters, edition, timestamp=TIMESTAMP, path=PublicPath())
+    front = render_front_matter(book, typeset_book.contents, TIMESTAMP)
+    groups = build_index(book.index_terms, occurrences(typeset_book.parts))
+    sections = [chapter.section for chapter in chapters]
+    sections += [render_index(book, groups)[1]] if groups else []
+    # One document: the front matter's, with every section after its own body.
+    head, end, tail = front.rpartition("</body>")
+    return head + "".join(f"{section}\n" for section in sections) + end + tail
 
 
 def floor(html: str, edition: Edition, root: Path = ROOT) -> None:
@@ -65,14 +74,20 @@ def floor(html: str, edition: Edition, root: Path = ROOT) -> None:
     fetcher = BookFetcher(root)
     fonts = FontConfiguration()
     names = (*STYLESHEETS, *edition.stylesheets)
-    sheets = [CSS(filename=str(root / "layout" / name), url_fetcher=fetcher, font_config=fonts) for name in names]
-    # The same output as the build (tagged PDF/UA-1): tagging is WeasyPrint's work, not the pipeline's.
+    sheets = [
+        CSS(filename=str(root / "layout" / name), url_fetcher=fetcher, font_config=fonts)
+        for name in names
+    ]
+    # The same output as the build (tagged PDF/UA-1): tagging is WeasyPrint's work, not the
+    # pipeline's.
     variant = {"pdf_variant": edition.pdf_variant} if edition.pdf_variant else {}
     HTML(string=html, base_url=(root / "chapters").as_uri() + "/", url_fetcher=fetcher).write_pdf(
-        stylesheets=sheets, font_config=fonts, **variant)
+        stylesheets=sheets, font_config=fonts, **variant
+    )
 
 
 # --- measuring a command: wall time and the peak memory of its process tree -------------------
+
 
 def run(*arguments) -> tuple[float, float]:
     """Seconds and peak resident memory (MiB) of a command and every process it starts."""
@@ -144,8 +159,15 @@ def cold_build(root: Path, *extra) -> tuple[float, float]:
 
 
 def floor_command(html_file: Path, root: Path, tagged: bool = True) -> list[str]:
-    return [sys.executable, str(Path(__file__)), "--floor", str(html_file), "--root", str(root),
-            *([] if tagged else ["--untagged"])]
+    return [
+        sys.executable,
+        str(Path(__file__)),
+        "--floor",
+        str(html_file),
+        "--root",
+        str(root),
+        *([] if tagged else ["--untagged"]),
+    ]
 
 
 def measure(root: Path, runs: int, with_all: bool) -> dict:
@@ -185,13 +207,16 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
     result["ratio_to_floor"] = round(result["seconds"] / result["floor_seconds"], 2)
     result["edit_share_of_cold"] = round(result["edit_one_chapter_seconds"] / result["seconds"], 2)
     if with_all:
-        result["all_seconds"] = round(statistics.median(cold_build(root, "--all")[0] for _ in range(runs)), 2)
+        result["all_seconds"] = round(
+            statistics.median(cold_build(root, "--all")[0] for _ in range(runs)), 2
+        )
         result["all_ratio_to_book"] = round(result["all_seconds"] / result["seconds"], 2)
     return result
 
 
 def scaling_table(sizes, runs: int) -> list[dict]:
     from synthetic import make_book
+
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
@@ -202,10 +227,23 @@ def scaling_table(sizes, runs: int) -> list[dict]:
     return rows
 
 
-COLUMNS = ("size", "pages", "seconds", "seconds_per_page", "public_path_seconds", "floor_seconds",
-           "ratio_to_floor",
-           "untagged_floor_seconds", "peak_mib", "floor_peak_mib", "edit_one_chapter_seconds",
-           "edit_share_of_cold", "noop_seconds", "all_seconds", "all_ratio_to_book")
+COLUMNS = (
+    "size",
+    "pages",
+    "seconds",
+    "seconds_per_page",
+    "public_path_seconds",
+    "floor_seconds",
+    "ratio_to_floor",
+    "untagged_floor_seconds",
+    "peak_mib",
+    "floor_peak_mib",
+    "edit_one_chapter_seconds",
+    "edit_share_of_cold",
+    "noop_seconds",
+    "all_seconds",
+    "all_ratio_to_book",
+)
 
 
 def _row(row: dict) -> str:
@@ -213,7 +251,8 @@ def _row(row: dict) -> str:
 
 
 def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    python = platform.python_version()
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {python}, {platform.system()}"
 
 
 def main() -> int:
@@ -230,10 +269,12 @@ def main() -> int:
         return 0
     print(f"machine: {machine()}; medians of {arguments.runs} runs")
     print(_row({column: column for column in COLUMNS}))
-    print(_row({column: "---" for column in COLUMNS}))
+    print(_row(dict.fromkeys(COLUMNS, "---")))
     rows = scaling_table(arguments.sizes, arguments.runs)
     (ROOT / "build").mkdir(exist_ok=True)
-    described = [{**row, "machine": machine(), "runs": arguments.runs} for row in rows]  # one object per size
+    described = [
+        {**row, "machine": machine(), "runs": arguments.runs} for row in rows
+    ]  # one object per size
     (ROOT / "build" / "bench.json").write_text(json.dumps(described, indent=1))
     print("written: build/bench.json")
     return 0

@@ -38,8 +38,21 @@ def make_book(source: Path, target: Path, copies: int) -> Path:
 
 
 def _distinct(text: str, copy: int) -> str:
-    text = re.sub(r"^title: (.*)$", lambda m: f"title: \"{m[1].strip(chr(34))} ({copy})\"", text, count=1, flags=re.M)
+    text = re.sub(
+        r"^title: (.*)$",
+        lambda m: f'title: "{m[1].strip(chr(34))} ({copy})"',
+        text,
+        count=1,
+        flags=re.M,
+    )
     text = re.sub(r"\{#([\w-]+)\}", lambda m: "{#" + f"{m[1]}-{copy}" + "}", text)
     text = re.sub(r"\{@([\w-]+)\}", "", text)  # references point at the first copy's figures only
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\.ya?ml[^)]*\)", "", text)  # figures drawn once, in the first copy
-    return re.sub(r"^(## )(.+)$", lambda m: f"{m[1]}{m[2]} ({copy}){{^Section {copy}: {m[2]}}}", text, flags=re.M)
+    text = re.sub(
+        r"!\[[^\]]*\]\([^)]*\.ya?ml[^)]*\)", "", text
+    )  # figures drawn once, in the first copy
+    return re.sub(
+        r"^(## )(.+)$",
+        lambda m: f"{m[1]}{m[2]} ({copy}){{^Section {copy}: {m[2]}}}",
+        text,
+        flags=re.M,
+    )

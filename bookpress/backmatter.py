@@ -23,13 +23,16 @@ from .extensions import KEY_TERM, KEY_TERMS_HEADING, IdRegistry
 from .index import sort_key
 from .model import Book, ChapterSource, Heading, RenderedChapter
 from .pictures import picture_credits
-from .render import _render_template, numbered_blocks
+from .sources import numbered_lines
+from .templates import numbered_blocks, render_template
 
 GLOSSARY = ("glossary", "Glossary", "glossary.html")  # slug and title id, title, template
 CREDITS = ("picture-credits", "Picture credits", "credits.html")
 
 
-def back_matter(book: Book, chapters, registry: IdRegistry, environment) -> tuple[RenderedChapter, ...]:
+def back_matter(
+    book: Book, chapters, registry: IdRegistry, environment
+) -> tuple[RenderedChapter, ...]:
     """The glossary and the picture-credits page, each only when it has entries.
 
     chapters: the rendered chapters, their figure references filled; registry: the book's
@@ -45,22 +48,32 @@ def back_matter(book: Book, chapters, registry: IdRegistry, environment) -> tupl
     return tuple(parts)
 
 
-def _part(book: Book, kind: tuple[str, str, str], context: dict, registry: IdRegistry,
-          environment) -> RenderedChapter:
+def _part(
+    book: Book, kind: tuple[str, str, str], context: dict, registry: IdRegistry, environment
+) -> RenderedChapter:
     """A generated part as a chapter: a document of its own and its <section>."""
     slug, title, template = kind
     # Its template stands for its source: a warning about the part points there.
-    source = ChapterSource(path=book.layout_dir / template, slug=slug, title=title, running_head=title,
-                           number=None, body="", body_line=1)
+    source = ChapterSource(
+        path=book.layout_dir / template,
+        slug=slug,
+        title=title,
+        running_head=title,
+        number=None,
+        body="",
+        body_line=1,
+    )
     title_id = registry.claim(slug)
     context = {"book": book.info, "chapter": source, "title_id": title_id, **context}
-    section = numbered_blocks(_render_template(environment, template, context), title_id)
-    html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)})
-    return RenderedChapter(source=source, html=html, section=section,
-                           headings=(Heading(1, title_id, title),))
+    section = numbered_blocks(render_template(environment, template, context), title_id)
+    html = render_template(environment, "chapter.html", {**context, "section": Markup(section)})
+    return RenderedChapter(
+        source=source, html=html, section=section, headings=(Heading(1, title_id, title),)
+    )
 
 
 # --- The glossary: every chapter's key terms ----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class KeyTerm:
@@ -92,9 +105,12 @@ def glossary_entries(book: Book, chapters) -> list[KeyTerm]:
             kept = first.setdefault(name, term)
             if kept is not term and kept.meaning != term.meaning:
                 where = _place(book, kept)
-                warn(term.path, term.line,
-                     f"the key term '{term.words}' is defined here in other words than at {where}",
-                     f"define it once: remove it here, or repeat the words of {where} exactly")
+                warn(
+                    term.path,
+                    term.line,
+                    f"the key term '{term.words}' is defined here in other words than at {where}",
+                    f"define it once: remove it here, or repeat the words of {where} exactly",
+                )
     return sorted(first.values(), key=lambda term: (sort_key(term.words), term.words))
 
 
@@ -105,18 +121,24 @@ def _place(book: Book, term: KeyTerm) -> str:
 
 #: A key term's list item as extensions.KeyTermTreeprocessor marks it (the allow-list keeps
 #: id and class); its text up to the item's end (an item holds no list of its own).
-KEY_TERM_ITEM = re.compile(rf'<li\b(?=[^>]*\bclass="[^"]*\b{KEY_TERM}\b)([^>]*)>(.*?)</li>', re.DOTALL)
+KEY_TERM_ITEM = re.compile(
+    rf'<li\b(?=[^>]*\bclass="[^"]*\b{KEY_TERM}\b)([^>]*)>(.*?)</li>', re.DOTALL
+)
 ITEM_ID = re.compile(r'\sid="([^"]+)"')
 #: The bold term that opens the item, and the dash or colon between it and its definition.
-TERM_AND_DEFINITION = re.compile(r"^\s*(?:<p>)?\s*(<em>\s*)?<strong>(.*?)</strong>(\s*</em>)?"
-                                 r"\s*(?:[\u2014\u2013:-]|&mdash;|&ndash;)?\s*(.*?)\s*(?:</p>)?\s*$",
-                                 re.DOTALL)
+TERM_AND_DEFINITION = re.compile(
+    r"^\s*(?:<p>)?\s*(<em>\s*)?<strong>(.*?)</strong>(\s*</em>)?"
+    r"\s*(?:[\u2014\u2013:-]|&mdash;|&ndash;)?\s*(.*?)\s*(?:</p>)?\s*$",
+    re.DOTALL,
+)
 
 
 def key_terms(chapter: RenderedChapter) -> list[KeyTerm]:
     """The chapter's key terms, in the order it lists them, each with its line in the source."""
     lines = key_term_lines(chapter.source)
-    place = f"Chapter {chapter.source.number}" if chapter.source.number else chapter.source.running_head
+    place = (
+        f"Chapter {chapter.source.number}" if chapter.source.number else chapter.source.running_head
+    )
     terms = []
     for number, item in enumerate(KEY_TERM_ITEM.finditer(chapter.section)):
         found = TERM_AND_DEFINITION.match(item[2])
@@ -124,8 +146,16 @@ def key_terms(chapter: RenderedChapter) -> list[KeyTerm]:
             continue
         term = ("<em>" if found[1] else "") + found[2] + ("</em>" if found[3] else "")
         line = lines[number] if number < len(lines) else None
-        terms.append(KeyTerm(ITEM_ID.search(item[1])[1], Markup(copied(term)), Markup(copied(found[4])),
-                             place, chapter.source.path, line))
+        terms.append(
+            KeyTerm(
+                _item_id(item[1]),
+                Markup(copied(term)),
+                Markup(copied(found[4])),
+                place,
+                chapter.source.path,
+                line,
+            )
+        )
     return terms
 
 
@@ -141,7 +171,7 @@ def key_term_lines(source: ChapterSource) -> list[int]:
     Python-Markdown keeps no lines: the raw text is read again, as the load stage's checks do.
     """
     lines, in_list = [], False
-    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
+    for number, line in numbered_lines(source.body, source.body_line):
         if KEY_TERMS_LINE.match(line):
             in_list = True
         elif in_list and LIST_ENDS.match(line):
@@ -174,8 +204,9 @@ class _Copy(HTMLParser):
         kept = not (tag == "a" or (tag == "span" and "ix" in classes))  # their words stay
         self.open.append(kept)
         if kept:
-            shown = "".join(f' {name}="{htmllib.escape(value or "")}"'
-                            for name, value in attrs if name != "id")
+            shown = "".join(
+                f' {name}="{htmllib.escape(value or "")}"' for name, value in attrs if name != "id"
+            )
             self.out.append(f"<{tag}{shown}>")
 
     def handle_endtag(self, tag):
@@ -213,7 +244,9 @@ def plain_text(html: str) -> str:
 
 #: A figure that carries its credit (data-credit="Creator, Source, Licence"): a picture, as
 #: pictures.picture_credits reads it, or a figure drawn from data that has one (a map).
-CREDITED_FIGURE = re.compile(r'<figure\b([^>]*\sdata-credit="([^"]*)"[^>]*)>(.*?)</figure>', re.DOTALL)
+CREDITED_FIGURE = re.compile(
+    r'<figure\b([^>]*\sdata-credit="([^"]*)"[^>]*)>(.*?)</figure>', re.DOTALL
+)
 FIGURE_LABEL = re.compile(r'<span class="figure-label">\s*([^<]*?)\.?\s*</span>')
 
 
@@ -223,13 +256,29 @@ def figure_credits(html: str) -> list[tuple[str, str, str]]:
     The pictures are pictures.picture_credits's; the other figures are read from the same
     markup. A figure without a credit has no line.
     """
-    found = {figure_id: (figure_id, label, credit) for figure_id, label, credit in picture_credits(html)}
+    found = {
+        figure_id: (figure_id, label, credit) for figure_id, label, credit in picture_credits(html)
+    }
     for figure in CREDITED_FIGURE.finditer(html):
         figure_id, label = ITEM_ID.search(figure[1]), FIGURE_LABEL.search(figure[3])
         if figure_id and label:
-            found.setdefault(htmllib.unescape(figure_id[1]),
-                             (htmllib.unescape(figure_id[1]), htmllib.unescape(label[1]).strip(),
-                              htmllib.unescape(figure[2])))
-    credited = [(figure_id, label, " ".join(credit.split())) for figure_id, label, credit in found.values()
-                if credit.strip()]
+            found.setdefault(
+                htmllib.unescape(figure_id[1]),
+                (
+                    htmllib.unescape(figure_id[1]),
+                    htmllib.unescape(label[1]).strip(),
+                    htmllib.unescape(figure[2]),
+                ),
+            )
+    credited = [
+        (figure_id, label, " ".join(credit.split()))
+        for figure_id, label, credit in found.values()
+        if credit.strip()
+    ]
     return sorted(credited, key=lambda credit: html.find(f' id="{htmllib.escape(credit[0])}"'))
+
+
+def _item_id(item: str) -> str:
+    found = ITEM_ID.search(item)
+    assert found is not None, item  # every key term's item has its id
+    return found[1]

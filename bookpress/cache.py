@@ -19,7 +19,6 @@ from pathlib import Path
 SHARED_SIZE = 64 * 1024
 
 
-
 class PartCache:
     """Written parts on disk, by key; a build remembers which entries it used."""
 
@@ -28,6 +27,11 @@ class PartCache:
         self.environment = environment
         self.used: set[str] = set()  # the entries (and shared files) this build read or wrote
         self.shared: dict[str, bytes] = {}  # shared files read, by name: one copy in memory
+
+    @property
+    def _folder(self) -> Path:
+        assert self.folder is not None  # get() and put() return at once without one
+        return self.folder
 
     def key(self, *inputs) -> str:
         digest = hashlib.sha256(self.environment.encode())
@@ -46,10 +50,8 @@ class PartCache:
         payload = _checked(data)
         if payload is None:
             return None
-        unpickler = pickle.Unpickler(io.BytesIO(payload))
-        unpickler.persistent_load = self._read_shared
         try:
-            value = unpickler.load()
+            value = _Unpickler(io.BytesIO(payload), self._read_shared).load()
         except Exception:  # an entry pickled by another version of the pipeline or of Python
             return None
         self.used.add(key)
@@ -57,7 +59,7 @@ class PartCache:
 
     def _read_shared(self, name: str) -> bytes:
         if name not in self.shared:
-            content = _checked((self.folder / name).read_bytes())
+            content = _checked((self._folder / name).read_bytes())
             if content is None:
                 raise ValueError(f"{name} is damaged")
             self.shared[name] = content
@@ -79,9 +81,7 @@ class PartCache:
             return
         try:
             output = io.BytesIO()
-            pickler = pickle.Pickler(output, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.persistent_id = self._write_shared
-            pickler.dump(value)
+            _Pickler(output, self._write_shared).dump(value)
             self._write(key, output.getvalue())
         except OSError:
             return
@@ -89,14 +89,17 @@ class PartCache:
 
     def _whole(self, name: str) -> bool:
         try:
-            return _checked((self.folder / name).read_bytes()) is not None
+            return _checked((self._folder / name).read_bytes()) is not None
         except OSError:
             return False
 
     def _write(self, name: str, payload: bytes) -> None:
-        from .finish import write_atomically
+        from .files import write_atomically
+
         # An entry cut short by a crash reads back damaged and is made again: no fsync.
-        write_atomically(self.folder / name, hashlib.sha256(payload).digest() + payload, durable=False)
+        write_atomically(
+            self._folder / name, hashlib.sha256(payload).digest() + payload, durable=False
+        )
 
     def prune(self, keep: int) -> None:
         """Drop the oldest entries this build did not use, keeping the newest keep of them."""
@@ -112,3 +115,25 @@ def _checked(data: bytes) -> bytes | None:
     """The payload of a cache file, if it is whole (its first 32 bytes are the payload's hash)."""
     digest, payload = data[:32], data[32:]
     return payload if hashlib.sha256(payload).digest() == digest else None
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles with long byte strings kept apart, as persistent_id names them."""
+
+    def __init__(self, file, shared):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.shared = shared
+
+    def persistent_id(self, obj):
+        return self.shared(obj)
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads what _Pickler wrote, the long byte strings from where persistent_load finds them."""
+
+    def __init__(self, file, shared):
+        super().__init__(file)
+        self.shared = shared
+
+    def persistent_load(self, pid):
+        return self.shared(pid)

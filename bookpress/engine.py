@@ -1,4 +1,4 @@
-"""The one seam to WeasyPrint beyond its documented API: the fast path of the typeset and join stages.
+"""The one seam to WeasyPrint beyond its documented API: the typeset and join stages' fast path.
 
 WeasyPrint's documented API (HTML, CSS, Document, Page, FontConfiguration, write_pdf and
 its finisher) lays a book out and writes it in one piece. The fast path goes further, and
@@ -30,23 +30,32 @@ import re
 import zlib
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import pydyf
 
 from .errors import LOGGER
-from .finish import link_descriptions, make_accessible
+from .tagging import link_descriptions, make_accessible
 
 #: The versions this module was written and tested against; any other takes the public path.
 KNOWN_VERSIONS = {"weasyprint": ("70.0",), "pydyf": ("0.13.0",)}
 NAMES = {"weasyprint": "WeasyPrint", "pydyf": "pydyf"}
 #: Every name of WeasyPrint and pydyf this module uses beyond WeasyPrint's documented API.
 REACHED = (
-    "weasyprint.pdf:generate_pdf", "weasyprint.pdf:build_fonts_dictionary",
-    "weasyprint.pdf:add_outlines", "weasyprint.pdf:resolve_links", "weasyprint.pdf:VARIANTS",
-    "weasyprint.pdf.fonts:build_fonts_dictionary", "weasyprint.pdf.fonts:Font",
-    "weasyprint.pdf.fonts:harfbuzz_subset", "weasyprint.pdf.anchors:add_outlines",
-    "weasyprint.formatting_structure.boxes:LineBox", "weasyprint.formatting_structure.boxes:TextBox",
-    "weasyprint.document:Page._page_box", "pydyf:PDF.page_references", "pydyf:_to_bytes",
+    "weasyprint.pdf:generate_pdf",
+    "weasyprint.pdf:build_fonts_dictionary",
+    "weasyprint.pdf:add_outlines",
+    "weasyprint.pdf:resolve_links",
+    "weasyprint.pdf:VARIANTS",
+    "weasyprint.pdf.fonts:build_fonts_dictionary",
+    "weasyprint.pdf.fonts:Font",
+    "weasyprint.pdf.fonts:harfbuzz_subset",
+    "weasyprint.pdf.anchors:add_outlines",
+    "weasyprint.formatting_structure.boxes:LineBox",
+    "weasyprint.formatting_structure.boxes:TextBox",
+    "weasyprint.document:Page._page_box",
+    "pydyf:PDF.page_references",
+    "pydyf:_to_bytes",
 )
 
 
@@ -59,9 +68,13 @@ def fast_path_problem() -> str | None:
         except PackageNotFoundError:
             found[name] = "(none)"
     if any(found[name] not in known for name, known in KNOWN_VERSIONS.items()):
-        known = " with ".join(f"{NAMES[name]} {' or '.join(v)}" for name, v in KNOWN_VERSIONS.items())
-        return (f"WeasyPrint {found['weasyprint']} with pydyf {found['pydyf']} is not a release the "
-                f"fast path knows (it knows {known})")
+        known = " with ".join(
+            f"{NAMES[name]} {' or '.join(v)}" for name, v in KNOWN_VERSIONS.items()
+        )
+        return (
+            f"WeasyPrint {found['weasyprint']} with pydyf {found['pydyf']} is not a release the "
+            f"fast path knows (it knows {known})"
+        )
     missing = [name for name in REACHED if not _resolves(name)]
     if missing:
         return f"WeasyPrint {found['weasyprint']} lacks {', '.join(missing)}"
@@ -71,7 +84,7 @@ def fast_path_problem() -> str | None:
 def _resolves(name: str) -> bool:
     module, _, attributes = name.partition(":")
     try:
-        value = importlib.import_module(module)
+        value: Any = importlib.import_module(module)
     except ImportError:
         return False
     for attribute in attributes.split("."):
@@ -94,7 +107,9 @@ class WrittenPart:
     are its keys in the parent tree, which the joined book numbers anew.
     """
 
-    objects: tuple[tuple[int, bytes, bytes | None], ...]  # (number, object or stream dictionary, stream data)
+    objects: tuple[
+        tuple[int, bytes, bytes | None], ...
+    ]  # (number, object or stream dictionary, stream data)
     pages: tuple[int, ...]  # numbers of its page objects, in order
     roles: dict[int, str]  # its objects that stand for the book's one: "pages" (the page tree),
     # "fonts", "structure" (the tree's root), "parent tree", "document" (the root element)
@@ -104,16 +119,18 @@ class WrittenPart:
     bookmarks: tuple  # WeasyPrint's bookmark tree, pages counted from the part's first
     fonts: tuple  # (font key, font state) for each font its pages use
     font_files: tuple  # (digest, font file) for each file those fonts come from
-    catalog: tuple[tuple[str, bytes], ...]  # its catalog's own entries (language, viewer preferences…)
+    catalog: tuple[
+        tuple[str, bytes], ...
+    ]  # its catalog's own entries (language, viewer preferences…)
     info: tuple  # its document information (title, dates, producer)
-    metadata: object  # weasyprint DocumentMetadata, for the joined file's XMP
+    metadata: Any  # weasyprint DocumentMetadata, for the joined file's XMP
 
     @property
     def parent_keys(self) -> int:
         return max((key for key, _ in self.parent_tree), default=-1) + 1
 
 
-#: In a written part, b"\0R12\0" is a reference to its object 12 and b"\0K3\0" its parent-tree key 3.
+#: In a written part, b"\0R12\0" is a reference to its object 12, b"\0K3\0" its parent-tree key 3.
 MARK = re.compile(rb"\x00([RK])(\d+)\x00")
 
 
@@ -121,9 +138,9 @@ class _Capture:
     """What WeasyPrint's writer is kept from doing per part, done once per book instead."""
 
     def __init__(self):
-        self.fonts = None
-        self.fonts_dictionary = None
-        self.bookmarks = ()
+        self.fonts: dict = {}
+        self.fonts_dictionary: Any = None  # a pydyf.Dictionary, once WeasyPrint asks for it
+        self.bookmarks: tuple = ()
 
     def build_fonts_dictionary(self, pdf, fonts, compress, subset, options):
         self.fonts = dict(fonts)
@@ -150,7 +167,11 @@ def _resolve_links_across_parts(pages):
 @contextlib.contextmanager
 def _part_writer(capture: _Capture):
     import weasyprint.pdf as writer
-    originals = {name: getattr(writer, name) for name in ("build_fonts_dictionary", "add_outlines", "resolve_links")}
+
+    originals = {
+        name: getattr(writer, name)
+        for name in ("build_fonts_dictionary", "add_outlines", "resolve_links")
+    }
     writer.build_fonts_dictionary = capture.build_fonts_dictionary
     writer.add_outlines = capture.add_outlines
     writer.resolve_links = _resolve_links_across_parts
@@ -165,6 +186,7 @@ def pdf_options(variant: str | None) -> dict:
     """WeasyPrint's write options for a variant (None: a plain, untagged PDF)."""
     from weasyprint import DEFAULT_OPTIONS
     from weasyprint.pdf import VARIANTS
+
     options = {**DEFAULT_OPTIONS, "pdf_variant": variant}
     if variant:
         for key, value in VARIANTS[variant][1].items():
@@ -186,30 +208,47 @@ def write_part(document, variant: str | None) -> WrittenPart:
     if "StructTreeRoot" in pdf.catalog:
         root = pdf.objects[_number(pdf.catalog["StructTreeRoot"])]
         tree = pdf.objects[_number(root["ParentTree"])]
-        roles.update({root.number: "structure", tree.number: "parent tree", _number(root["K"][0]): "document"})
-        parent_tree = [(key, _marked(value).data if isinstance(value, pydyf.Object) else _marked(value))
-                       for key, value in zip(tree["Nums"][::2], tree["Nums"][1::2])]
+        roles.update(
+            {
+                root.number: "structure",
+                tree.number: "parent tree",
+                _number(root["K"][0]): "document",
+            }
+        )
+        parent_tree = [
+            (key, _marked(value).data if isinstance(value, pydyf.Object) else _marked(value))
+            for key, value in zip(tree["Nums"][::2], tree["Nums"][1::2], strict=True)
+        ]
         kids = [_marked(kid) for kid in pdf.objects[_number(root["K"][0])]["K"]]
     skipped = {0, pdf.catalog.number, *roles}
     if "Metadata" in pdf.catalog:  # the joined book writes its own
         skipped.add(_number(pdf.catalog["Metadata"]))
     # Anchors come out of WeasyPrint as one name tree per part; they are joined by name.
     names = pdf.catalog.get("Names", {}).get("Dests", {}).get("Names", [])
-    font_files, fonts = {}, []
+    font_files: dict = {}
+    fonts = []
     for key, font in capture.fonts.items():
-        state = {name: value for name, value in vars(font).items() if name not in ("hb_font", "hb_face")}
+        state = {
+            name: value for name, value in vars(font).items() if name not in ("hb_font", "hb_face")
+        }
         digest = hashlib.sha256(state.pop("file_content")).hexdigest()
         font_files.setdefault(digest, _FONT_FILES.setdefault(digest, font.file_content))
         fonts.append((key, {**state, "file_digest": digest}))
-    catalog = [(key, _to_bytes(_marked(value))) for key, value in pdf.catalog.items()
-               if key not in ("Type", "Pages", "Names", "StructTreeRoot", "Outlines", "Metadata")]
+    catalog = [
+        (key, _to_bytes(_marked(value)))
+        for key, value in pdf.catalog.items()
+        if key not in ("Type", "Pages", "Names", "StructTreeRoot", "Outlines", "Metadata")
+    ]
     return WrittenPart(
         objects=tuple(_serialized(obj) for obj in pdf.objects if obj.number not in skipped),
         pages=tuple(_number(reference) for reference in pdf.page_references),
         roles=roles,
         parent_tree=tuple(parent_tree),
         document_kids=tuple(kids),
-        names=tuple((name.string, _marked(destination).data) for name, destination in zip(names[::2], names[1::2])),
+        names=tuple(
+            (name.string, _marked(destination).data)
+            for name, destination in zip(names[::2], names[1::2], strict=True)
+        ),
         bookmarks=capture.bookmarks,
         fonts=tuple(fonts),
         font_files=tuple(font_files.items()),
@@ -261,20 +300,29 @@ _FONT_FILES: dict[str, bytes] = {}  # one copy of each font file, however many p
 
 def without_font_files(part: WrittenPart, sent: set[str]) -> WrittenPart:
     """The part to send to another process, without the font files sent with earlier parts."""
-    files = tuple((digest, None if digest in sent else content) for digest, content in part.font_files)
+    files = tuple(
+        (digest, None if digest in sent else content) for digest, content in part.font_files
+    )
     sent.update(digest for digest, _ in part.font_files)
     return dataclasses.replace(part, font_files=files)
 
 
 def with_font_files(part: WrittenPart) -> WrittenPart:
     """A part received from another process, its font files put back (one copy of each)."""
-    files = tuple((digest, _FONT_FILES[digest] if content is None else _FONT_FILES.setdefault(digest, content))
-                  for digest, content in part.font_files)
+    files = tuple(
+        (
+            digest,
+            _FONT_FILES[digest] if content is None else _FONT_FILES.setdefault(digest, content),
+        )
+        for digest, content in part.font_files
+    )
     return dataclasses.replace(part, font_files=files)
 
 
 def _number(reference) -> int:
-    return int(REFERENCE.fullmatch(reference)[1])
+    match = REFERENCE.fullmatch(reference)
+    assert match is not None, reference
+    return int(match[1])
 
 
 @contextlib.contextmanager
@@ -284,7 +332,8 @@ def page_references_cached():
     pydyf (0.13) rebuilds the tuple of every page's reference each time it is read, and
     WeasyPrint reads it once per structure element: a tagged book of 1,000 pages spent
     two thirds of its writing time there. The cached tuple is the same one, rebuilt
-    whenever a page is added, so the PDF does not change by a byte.
+    whenever a page is added, so the PDF does not change by a byte. (No pydyf issue names
+    this yet.)
     """
     original = pydyf.PDF.page_references
     cached: dict[int, tuple] = {}
@@ -304,44 +353,48 @@ def page_references_cached():
 
 # --- joining -------------------------------------------------------------------------------
 
-def join_written(parts, shell: WrittenPart, variant: str | None, labels, title: str | None = None) -> bytes:
+
+def join_written(
+    parts, shell: WrittenPart, variant: str | None, labels, title: str | None = None
+) -> bytes:
     """One PDF of the parts' pages, in order; the document's own entries come from shell.
 
     parts: WrittenPart for each run of pages; a part may come more than once (a blank page).
     title: the document's title, when it is not the shell's (a handout).
     """
-    from .finish import page_labels
+    from .tagging import page_labels
+
     options = pdf_options(variant)
-    book = _Book(_Output())
+    joined = _JoinedPdf(_PdfFile())
     if any(part.parent_tree for part in parts):
-        book.descriptions = _descriptions(parts, labels)
-        # A handout has no title page: its chapter titles head it (finish.promote_headings).
-        book.promote = not any(H1 in data for part in parts for _, data, _ in part.objects)
-    copies = {}  # id of a part -> how its marks read where it was first copied
+        joined.descriptions = _descriptions(parts, labels)
+        # A handout has no title page: its chapter titles head it (tagging.promote_headings).
+        joined.promote = not any(H1 in data for part in parts for _, data, _ in part.objects)
+    copies: dict = {}  # id of a part -> how its marks read where it was first copied
     for part in parts:
-        copies.setdefault(id(part), book.add(part))
+        copies.setdefault(id(part), joined.add(part))
     for key, data in shell.catalog:
         # An entry may refer to the shell's objects (the output intent to its colour profile).
         in_book = copies.get(id(shell))
-        book.catalog[key] = in_book(data) if in_book else book.copy_reachable(shell, data)
-    book.info.update(shell.info)
+        joined.catalog[key] = in_book(data) if in_book else joined.copy_reachable(shell, data)
+    joined.info.update(shell.info)
     if title:
-        book.info["Title"] = pydyf.String(title)
-    book.finish(parts, options)
+        joined.info["Title"] = pydyf.String(title)
+    joined.finish(parts, options)
     if variant:
-        _apply_variant(book, variant, _metadata(shell, title), compress=True)
-    book.catalog["PageLabels"] = page_labels(labels)
-    return book.output.close(book, options["pdf_identifier"])
+        _apply_variant(joined, variant, _metadata(shell, title), compress=True)
+    joined.catalog["PageLabels"] = page_labels(labels)
+    return joined.output.close(joined, options["pdf_identifier"])
 
 
-class _Book:
+class _JoinedPdf:
     """The joined document as WeasyPrint's writing functions see a pydyf PDF, written as it grows.
 
     A part's objects are written as soon as they are renumbered; what a document has once
     (page tree, fonts, structure tree, names, outline, catalog) is made when all parts are in.
     """
 
-    def __init__(self, output: _Output):
+    def __init__(self, output: _PdfFile):
         self.output = output
         self.catalog = pydyf.Dictionary({"Type": "/Catalog"})
         self.info = pydyf.Dictionary()
@@ -349,8 +402,10 @@ class _Book:
         self.fonts = pydyf.Dictionary()
         self.structure = pydyf.Dictionary({"Type": "/StructTreeRoot"})
         self.parent_tree = pydyf.Dictionary({"Nums": pydyf.Array()})
-        self.document = pydyf.Dictionary({"Type": "/StructElem", "S": "/Document", "K": pydyf.Array()})
-        self.later = []  # document-wide objects, written once complete
+        self.document = pydyf.Dictionary(
+            {"Type": "/StructElem", "S": "/Document", "K": pydyf.Array()}
+        )
+        self.later: list = []  # document-wide objects, written once complete
         for obj in (self.catalog, self.info, self.pages, self.fonts):
             self.add_object(obj)
         self.page_references: list[bytes] = []
@@ -379,14 +434,23 @@ class _Book:
         """Write the part's objects, renumbered; returns how its marks read in the book."""
         if "structure" in part.roles.values():
             self._tag()
-        numbers = {number: getattr(self, role.replace(" ", "_")).number for number, role in part.roles.items()}
+        numbers = {
+            number: getattr(self, role.replace(" ", "_")).number
+            for number, role in part.roles.items()
+        }
         for number, _, _ in part.objects:
             numbers[number] = self.output.allocate()
         offset = self.next_key
 
         def mapped(data: bytes) -> bytes:
-            return MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])] if mark[1] == b"R"
-                            else b"%d" % (int(mark[2]) + offset), data)
+            return MARK.sub(
+                lambda mark: (
+                    b"%d 0 R" % numbers[int(mark[2])]
+                    if mark[1] == b"R"
+                    else b"%d" % (int(mark[2]) + offset)
+                ),
+                data,
+            )
 
         for number, data, stream in part.objects:
             data = _described(mapped(data), self.descriptions)
@@ -414,7 +478,10 @@ class _Book:
                 if mark[1] == b"R" and number not in numbers and number in objects:
                     numbers[number] = self.output.allocate()
                     waiting.append(objects[number][0])
-        mapped = lambda body: MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])], body)  # noqa: E731
+
+        def mapped(body: bytes) -> bytes:
+            return MARK.sub(lambda mark: b"%d 0 R" % numbers[int(mark[2])], body)
+
         for number, new in numbers.items():
             self.output.write(new, mapped(objects[number][0]), objects[number][1])
         return mapped(data)
@@ -422,16 +489,24 @@ class _Book:
     def finish(self, parts, options) -> None:
         """The document-wide objects, now that every part is in."""
         from weasyprint.pdf.fonts import build_fonts_dictionary
+
         self.pages["Kids"] = pydyf.Array(self.page_references)
         self.pages["Count"] = len(self.page_references)
         self.catalog["Pages"] = self.pages.reference
         with subset_by_fonttools():
-            self.fonts.update(build_fonts_dictionary(self, _joined_fonts(parts), True,
-                                                     not options["full_fonts"], options))
+            self.fonts.update(
+                build_fonts_dictionary(
+                    self, _joined_fonts(parts), True, not options["full_fonts"], options
+                )
+            )
         if self.tagged:
-            self.structure.update({"ParentTree": self.parent_tree.reference,
-                                   "K": pydyf.Array([self.document.reference]),
-                                   "ParentTreeNextKey": self.next_key})
+            self.structure.update(
+                {
+                    "ParentTree": self.parent_tree.reference,
+                    "K": pydyf.Array([self.document.reference]),
+                    "ParentTreeNextKey": self.next_key,
+                }
+            )
             self.document["P"] = self.structure.reference
             self.catalog["StructTreeRoot"] = self.structure.reference
         if self.names:
@@ -442,7 +517,7 @@ class _Book:
         _add_bookmarks(self, parts)
 
 
-class _Output:
+class _PdfFile:
     """A PDF file written object by object: streams as they come, the other objects gathered
     into compressed object streams, and a cross-reference stream at the end (as pydyf does)."""
 
@@ -450,9 +525,12 @@ class _Output:
 
     def __init__(self):
         self.file = io.BytesIO()
-        # PDF 1.7 for every variant the book offers (PDF/UA-1, PDF/A-3u, plain), as WeasyPrint writes them.
+        # PDF 1.7 for every variant the book offers (PDF/UA-1, PDF/A-3u, plain), as WeasyPrint
+        # writes them.
         self.file.write(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
-        self.places: list = [(0, 0, 65535)]  # object number -> (type, offset or object stream, generation or index)
+        self.places: list = [
+            (0, 0, 65535)
+        ]  # object number -> (type, offset or object stream, generation or index)
         self.gathered: list[tuple[int, bytes]] = []
 
     def allocate(self) -> int:
@@ -466,7 +544,9 @@ class _Output:
                 self._write_gathered()
         else:
             self.places[number] = (1, self.file.tell(), 0)
-            self.file.write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, data, stream))
+            self.file.write(
+                b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, data, stream)
+            )
 
     def _write_gathered(self) -> None:
         number = self.allocate()
@@ -477,12 +557,19 @@ class _Output:
             self.places[gathered] = (2, number, index)
         header = b" ".join(b"%d" % value for value in offsets)
         stream = _compressed(header + b"\n" + b"\n".join(data for _, data in self.gathered))
-        extra = pydyf.Dictionary({"Type": "/ObjStm", "N": len(self.gathered), "First": len(header) + 1,
-                                  "Filter": "/FlateDecode", "Length": len(stream)})
+        extra = pydyf.Dictionary(
+            {
+                "Type": "/ObjStm",
+                "N": len(self.gathered),
+                "First": len(header) + 1,
+                "Filter": "/FlateDecode",
+                "Length": len(stream),
+            }
+        )
         self.gathered = []
         self.write(number, extra.data, stream)
 
-    def close(self, book: _Book, identifier) -> bytes:
+    def close(self, book: _JoinedPdf, identifier) -> bytes:
         """Write the book's own objects, the cross-reference stream and the trailer."""
         for obj in book.later:
             if isinstance(obj, pydyf.Stream):
@@ -495,20 +582,35 @@ class _Output:
         number = self.allocate()
         position = self.file.tell()
         self.places[number] = (1, position, 0)
-        widths = (1, max(1, (position.bit_length() + 7) // 8), max(1, (max(place[2] for place in self.places)
-                                                                       .bit_length() + 7) // 8))
-        table = b"".join(value.to_bytes(width, "big") for place in self.places
-                         for value, width in zip(place, widths))
-        extra = pydyf.Dictionary({"Type": "/XRef", "Index": pydyf.Array((0, len(self.places))),
-                                  "W": pydyf.Array(widths), "Size": len(self.places),
-                                  "Root": book.catalog.reference, "Info": book.info.reference})
+        widths = (
+            1,
+            max(1, (position.bit_length() + 7) // 8),
+            max(1, (max(place[2] for place in self.places).bit_length() + 7) // 8),
+        )
+        table = b"".join(
+            value.to_bytes(width, "big")
+            for place in self.places
+            for value, width in zip(place, widths, strict=True)
+        )
+        extra = pydyf.Dictionary(
+            {
+                "Type": "/XRef",
+                "Index": pydyf.Array((0, len(self.places))),
+                "W": pydyf.Array(widths),
+                "Size": len(self.places),
+                "Root": book.catalog.reference,
+                "Info": book.info.reference,
+            }
+        )
         if identifier:
             digest = hashlib.md5(self.file.getvalue(), usedforsecurity=False).hexdigest().encode()
             own = digest if identifier is True else _to_bytes(identifier)
             extra["ID"] = pydyf.Array((pydyf.String(own).data, pydyf.String(digest).data))
         stream = _compressed(table)
         extra.update({"Filter": "/FlateDecode", "Length": len(stream)})
-        self.file.write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, extra.data, stream))
+        self.file.write(
+            b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, extra.data, stream)
+        )
         self.file.write(b"startxref\n%d\n%%%%EOF\n" % position)
         return self.file.getvalue()
 
@@ -530,9 +632,15 @@ def _joined_fonts(parts) -> dict:
         seen.add(id(part))
         for key, state in part.fonts:
             if key not in fonts:
-                fonts[key] = JoinedFont({**state, "widths": dict(state["widths"]),
-                                         "to_unicode": dict(state["to_unicode"]),
-                                         "missing": dict(state["missing"])}, files[state["file_digest"]])
+                fonts[key] = JoinedFont(
+                    {
+                        **state,
+                        "widths": dict(state["widths"]),
+                        "to_unicode": dict(state["to_unicode"]),
+                        "missing": dict(state["missing"]),
+                    },
+                    files[state["file_digest"]],
+                )
                 continue
             font = fonts[key]
             font.widths.update(state["widths"])
@@ -583,11 +691,14 @@ def _described(data: bytes, descriptions: dict[str, str]) -> bytes:
     name = target[1][1:-1].decode("latin-1")
     if name not in descriptions:
         return data
-    return data.replace(b"/Contents " + target[1], b"/Contents " + pydyf.String(descriptions[name]).data, 1)
+    return data.replace(
+        b"/Contents " + target[1], b"/Contents " + pydyf.String(descriptions[name]).data, 1
+    )
 
 
 def _add_bookmarks(pdf, parts):
     from weasyprint.pdf.anchors import add_outlines
+
     tree, first_page = [], 0
     for part in parts:
         tree += [_moved(bookmark, first_page) for bookmark in part.bookmarks]
@@ -602,6 +713,7 @@ def _moved(bookmark, pages: int):
 
 def _metadata(shell: WrittenPart, title: str | None):
     import copy
+
     metadata = copy.copy(shell.metadata)
     if title:
         metadata.title = title
@@ -611,7 +723,9 @@ def _metadata(shell: WrittenPart, title: str | None):
 def _apply_variant(pdf, variant: str, metadata, compress: bool):
     """The variant's own entries (XMP metadata for PDF/UA and PDF/A), made for the joined file."""
     from types import SimpleNamespace
+
     from weasyprint.pdf import VARIANTS
+
     function, _ = VARIANTS[variant]
     function(pdf, SimpleNamespace(metadata=metadata), [], [], compress)
 
@@ -626,6 +740,7 @@ def subset_by_fonttools():
     in). fontTools comes from the lock file, so every machine makes the same subsets.
     """
     import weasyprint.pdf.fonts as fonts
+
     previous, fonts.harfbuzz_subset = fonts.harfbuzz_subset, None
     chosen = _Dropped("Using fontTools instead of HarfBuzz-Subset")  # chosen here, not a problem
     logging.getLogger("weasyprint").addFilter(chosen)
@@ -648,6 +763,7 @@ class _Dropped(logging.Filter):
 def marks_ending_the_page(page, mark_class: str) -> list[str]:
     """Index anchors that end the page's last line: the words they mark open the next page."""
     from weasyprint.formatting_structure.boxes import LineBox, TextBox
+
     lines = [box for box in page._page_box.children[0].descendants() if isinstance(box, LineBox)]
     trailing: list[str] = []
     for box in lines[-1].descendants() if lines else ():

@@ -27,10 +27,11 @@ from xml.etree import ElementTree as ET
 
 from markupsafe import Markup
 
-from .build import source_date_epoch
+from .clock import source_date_epoch, w3c_date
 from .errors import BookError
 from .imprint import licence_of
 from .model import Book, BookInfo
+from .sources import URL_SCHEME
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 MIMETYPE = b"application/epub+zip"
@@ -44,8 +45,14 @@ CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 #: Where the book's identifier is derived from: the same title and edition, the same book.
 IDENTIFIER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://bookpress.invalid/epub")
 #: The EPUB 3.3 core media types of pictures: a reading system shows them without a fallback.
-PICTURE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-                 ".svg": "image/svg+xml", ".webp": "image/webp"}
+PICTURE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 
 
 @dataclass
@@ -80,10 +87,16 @@ class Document:
 def make_epub(screen, book: Book) -> bytes:
     """The EPUB edition of the screen book, as the bytes of its OCF zip."""
     from .render import template_environment
+
     environment = template_environment(book.layout_dir)
     info = screen.info
-    context = {"book": info, "stylesheet": STYLESHEET, "licence": licence_of(info),
-               "conformance": CONFORMANCE, "attribution": Markup(inline_xhtml(info.attribution))}
+    context = {
+        "book": info,
+        "stylesheet": STYLESHEET,
+        "licence": licence_of(info),
+        "conformance": CONFORMANCE,
+        "attribution": Markup(inline_xhtml(info.attribution)),
+    }
     documents = _chapter_documents(screen)
     pictures = _prepared(documents, book.root)
     items = _xhtml_items(environment, context, screen, documents)
@@ -94,12 +107,24 @@ def make_epub(screen, book: Book) -> bytes:
     items += pictures
     spine = [item for item in items if item.media_type == "application/xhtml+xml"]
     epoch = source_date_epoch(book)
-    package = _render(environment, "epub-package.opf", {
-        **context, "items": items, "spine": spine, "identifier": book_identifier(info),
-        "modified": _w3c(epoch), "page_source": page_source(screen),
-        "accessibility_summary": accessibility_summary(screen)})
-    return ocf_zip([("META-INF/container.xml", CONTAINER.encode()), (f"{FOLDER}/package.opf", package)]
-                   + [(f"{FOLDER}/{item.href}", item.data) for item in items], epoch)
+    package = _render(
+        environment,
+        "epub-package.opf",
+        {
+            **context,
+            "items": items,
+            "spine": spine,
+            "identifier": book_identifier(info),
+            "modified": w3c_date(epoch),
+            "page_source": page_source(screen),
+            "accessibility_summary": accessibility_summary(screen),
+        },
+    )
+    return ocf_zip(
+        [("META-INF/container.xml", CONTAINER.encode()), (f"{FOLDER}/package.opf", package)]
+        + [(f"{FOLDER}/{item.href}", item.data) for item in items],
+        epoch,
+    )
 
 
 def _prepared(documents: list[Document], root: Path) -> list[Item]:
@@ -116,19 +141,56 @@ def _xhtml_items(environment, context: dict, screen, documents: list[Document]) 
     """The spine's documents in reading order: cover, title page, contents, chapters, index."""
     ids = {element_id: document.href for document in documents for element_id in _ids(document)}
     items = [
-        Item("cover.xhtml", "application/xhtml+xml", _render(environment, "epub-cover.xhtml", {
-            **context, "image": COVER_IMAGE, "alt": cover_description(screen.info)})),
-        Item("title.xhtml", "application/xhtml+xml", _render(environment, "epub-title.xhtml", context)),
-        Item("nav.xhtml", "application/xhtml+xml", _render(environment, "epub-nav.xhtml", {
-            **context, "toc": _toc(screen, documents, ids), "pages": _page_list(screen, ids),
-            "bodymatter": documents[0].href, "index": documents[-1].href}), ("nav",)),
+        Item(
+            "cover.xhtml",
+            "application/xhtml+xml",
+            _render(
+                environment,
+                "epub-cover.xhtml",
+                {**context, "image": COVER_IMAGE, "alt": cover_description(screen.info)},
+            ),
+        ),
+        Item(
+            "title.xhtml",
+            "application/xhtml+xml",
+            _render(environment, "epub-title.xhtml", context),
+        ),
+        Item(
+            "nav.xhtml",
+            "application/xhtml+xml",
+            _render(
+                environment,
+                "epub-nav.xhtml",
+                {
+                    **context,
+                    "toc": _toc(screen, documents, ids),
+                    "pages": _page_list(screen, ids),
+                    "bodymatter": documents[0].href,
+                    "index": documents[-1].href,
+                },
+            ),
+            ("nav",),
+        ),
     ]
     for document in documents:
         body = _serialized_body(document)
-        items.append(Item(document.href, "application/xhtml+xml", _render(
-            environment, "epub-document.xhtml", {**context, "title": document.title, "body": Markup(body),
-                                                  "index": document is documents[-1]}),
-            ("svg",) if "<svg" in body else ()))
+        items.append(
+            Item(
+                document.href,
+                "application/xhtml+xml",
+                _render(
+                    environment,
+                    "epub-document.xhtml",
+                    {
+                        **context,
+                        "title": document.title,
+                        "body": Markup(body),
+                        "index": document is documents[-1],
+                    },
+                ),
+                ("svg",) if "<svg" in body else (),
+            )
+        )
     return items
 
 
@@ -147,6 +209,7 @@ def _render(environment, name: str, context: dict) -> bytes:
 
 # --- The metadata ------------------------------------------------------------------------------
 
+
 def book_identifier(info: BookInfo) -> str:
     """The book's dc:identifier: a name-based UUID of its title and edition, never a random one."""
     return f"urn:uuid:{uuid.uuid5(IDENTIFIER_NAMESPACE, info.title + chr(10) + info.edition)}"
@@ -160,25 +223,30 @@ def page_source(screen) -> str:
 def accessibility_summary(screen) -> str:
     """The schema:accessibilitySummary: what a reader who cannot see the pages can count on."""
     pages = f" and the page numbers of {screen.page_source}" if screen.pages else ""
-    return (f"A textbook in {len(screen.chapters)} chapters with headings, a contents, an index "
-            f"and footnotes that link back to their place in the text{pages}. Every figure and "
-            "picture has a text alternative, the tables have header cells, and the text reflows "
-            "at any size; nothing flashes, moves or plays sound.")
-
-
-def _w3c(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"A textbook in {len(screen.chapters)} chapters with headings, a contents, an index "
+        f"and footnotes that link back to their place in the text{pages}. Every figure and "
+        "picture has a text alternative, the tables have header cells, and the text reflows "
+        "at any size; nothing flashes, moves or plays sound."
+    )
 
 
 # --- Chapters as XHTML -------------------------------------------------------------------------
+
 
 def _chapter_documents(screen) -> list[Document]:
     """A document per chapter, then the index, each with its file name and notes."""
     names: set[str] = set(RESERVED_NAMES)
     documents = []
     for chapter in screen.chapters:
-        documents.append(content_document(chapter.section, _file_name(chapter.source.slug, names),
-                                          chapter.source.title, "chapter"))
+        documents.append(
+            content_document(
+                chapter.section,
+                _file_name(chapter.source.slug, names),
+                chapter.source.title,
+                "chapter",
+            )
+        )
     documents.append(content_document(screen.index_section, "index.xhtml", "Index", "index"))
     return documents
 
@@ -247,7 +315,7 @@ def _notes_to_asides(section: ET.Element) -> list[ET.Element]:
     followed by <span class="footnote" id=…>, its later paragraphs <span class="footnote-part">.
     """
     parents = {child: parent for parent in section.iter() for child in parent}
-    asides = []
+    asides: list[ET.Element] = []
     for span in [element for element in section.iter("span") if "footnote" in _classes(element)]:
         parent = parents[span]
         siblings = list(parent)
@@ -255,12 +323,14 @@ def _notes_to_asides(section: ET.Element) -> list[ET.Element]:
         number = str(len(asides) + 1)
         call = before if before is not None and "note-call" in _classes(before) else None
         if call is None:  # not seen in the print form; the reference is made here
-            call = ET.Element("a", {"class": "note-call", "id": span.get("id") + "_call"})
+            call = ET.Element("a", {"class": "note-call", "id": span.attrib["id"] + "_call"})
             parent.insert(siblings.index(span), call)
-        call.attrib.update({"href": "#" + span.get("id"), "epub:type": "noteref", "role": "doc-noteref"})
+        call.attrib.update(
+            {"href": "#" + span.attrib["id"], "epub:type": "noteref", "role": "doc-noteref"}
+        )
         call.text = number
         _remove_keeping_tail(parent, span)
-        asides.append(_aside(span, number, call.get("id")))
+        asides.append(_aside(span, number, call.attrib["id"]))
     return asides
 
 
@@ -278,11 +348,26 @@ def _remove_keeping_tail(parent: ET.Element, element: ET.Element) -> None:
 
 def _aside(span: ET.Element, number: str, call_id: str) -> ET.Element:
     """The note as EPUB's footnote: its number a link back to the call, a paragraph per part."""
-    aside = ET.Element("aside", {"class": "footnote", "epub:type": "footnote", "role": "doc-footnote",
-                                 "id": span.get("id")})
+    aside = ET.Element(
+        "aside",
+        {
+            "class": "footnote",
+            "epub:type": "footnote",
+            "role": "doc-footnote",
+            "id": span.attrib["id"],
+        },
+    )
     first = ET.SubElement(aside, "p")
-    back = ET.SubElement(first, "a", {"class": "note-back", "href": "#" + call_id, "role": "doc-backlink",
-                                      "aria-label": f"{number}: back to the text"})
+    back = ET.SubElement(
+        first,
+        "a",
+        {
+            "class": "note-back",
+            "href": "#" + call_id,
+            "role": "doc-backlink",
+            "aria-label": f"{number}: back to the text",
+        },
+    )
     back.text = number
     back.tail = " " + (span.text or "").lstrip()
     paragraph = first
@@ -337,15 +422,21 @@ def _take_pictures(document: Document, root: Path, pictures: dict[str, Item]) ->
     """Each picture of assets/ the document shows becomes a file of the publication."""
     for element in document.section.iter("img"):
         src = element.get("src", "")
-        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):
+        if URL_SCHEME.match(src):
             continue  # load.py admits no picture from outside the book
         # As load.py finds it: from the chapters' folder, or from the project's after one '/'.
-        path = (root / src.lstrip("/") if src.startswith("/") else root / "chapters" / unquote(src)).resolve()
+        path = (
+            root / src.lstrip("/") if src.startswith("/") else root / "chapters" / unquote(src)
+        ).resolve()
         try:
             relative = path.relative_to(root.resolve()).as_posix()
         except ValueError:
-            raise BookError(root / "chapters", None, f"the picture '{src}' is outside the book",
-                            "keep pictures in assets/ and write their path as ../assets/NAME") from None
+            raise BookError(
+                root / "chapters",
+                None,
+                f"the picture '{src}' is outside the book",
+                "keep pictures in assets/ and write their path as ../assets/NAME",
+            ) from None
         item = _picture(path, relative)
         pictures.setdefault(item.href, item)
         element.set("src", item.href)
@@ -361,6 +452,7 @@ def _picture(path: Path, relative: str) -> Item:
     if kind is not None:
         return Item(quote(relative), kind, path.read_bytes())
     from PIL import Image  # installed with WeasyPrint
+
     buffer = io.BytesIO()
     with Image.open(path) as image:
         image.save(buffer, "PNG")
@@ -370,7 +462,10 @@ def _picture(path: Path, relative: str) -> Item:
 def _serialized_body(document: Document) -> str:
     body = serialize(document.section)
     if document.notes:
-        body += '\n<section class="footnotes" epub:type="footnotes" role="doc-endnotes" aria-label="Notes">\n'
+        body += (
+            '\n<section class="footnotes" epub:type="footnotes" role="doc-endnotes"'
+            ' aria-label="Notes">\n'
+        )
         body += "\n".join(serialize(aside) for aside in document.notes) + "\n</section>"
     return body
 
@@ -388,18 +483,26 @@ def _shown_text(items: list[Item], info: BookInfo) -> str:
 
 def _fonts(layout_dir: Path, text: str) -> tuple:
     from .webfonts import web_fonts
+
     return tuple(sorted(web_fonts(layout_dir, text), key=lambda font: font.filename))
 
 
 def _stylesheet(layout_dir: Path, fonts) -> str:
     """The fonts' @font-face rules, then layout/epub.css and the code's colours."""
     from .webfonts import font_face_css
+
     faces = font_face_css(fonts, lambda font: f"fonts/{font.filename}")
-    return "\n".join([faces, (layout_dir / "epub.css").read_text(encoding="utf-8"),
-                      (layout_dir / "highlight.css").read_text(encoding="utf-8")])
+    return "\n".join(
+        [
+            faces,
+            (layout_dir / "epub.css").read_text(encoding="utf-8"),
+            (layout_dir / "highlight.css").read_text(encoding="utf-8"),
+        ]
+    )
 
 
 # --- Navigation -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -412,14 +515,23 @@ class NavEntry:
 
 def _toc(screen, documents: list[Document], ids: dict[str, str]) -> tuple[NavEntry, ...]:
     """Chapters and their sections, as the contents lists them; the index last."""
+
     def link(heading_id: str) -> str:
         return f"{ids[heading_id]}#{quote(heading_id, safe='')}"
+
     entries = []
     for entry in screen.contents:
         number = f"{entry.number}. " if entry.number else ""
-        entries.append(NavEntry(number + entry.heading.title, link(entry.heading.id),
-                                tuple(NavEntry(child.heading.title, link(child.heading.id))
-                                      for child in entry.children)))
+        entries.append(
+            NavEntry(
+                number + entry.heading.title,
+                link(entry.heading.id),
+                tuple(
+                    NavEntry(child.heading.title, link(child.heading.id))
+                    for child in entry.children
+                ),
+            )
+        )
     index = documents[-1].href
     if not any(entry.href.startswith(index + "#") for entry in entries):
         entries.append(NavEntry("Index", index))
@@ -428,13 +540,30 @@ def _toc(screen, documents: list[Document], ids: dict[str, str]) -> tuple[NavEnt
 
 def _page_list(screen, ids: dict[str, str]) -> tuple[NavEntry, ...]:
     """The printed pages, each a link to its marker: a reader can turn to "page 9"."""
-    return tuple(NavEntry(page.label, f"{ids[page.id]}#{quote(page.id, safe='')}") for page in screen.pages)
+    return tuple(
+        NavEntry(page.label, f"{ids[page.id]}#{quote(page.id, safe='')}") for page in screen.pages
+    )
 
 
 # --- HTML into XHTML ---------------------------------------------------------------------------
 
-VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-                  "track", "wbr"})
+VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 RAW_TAG_NAME = re.compile(r"<\s*([^\s/>]+)")
 RAW_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
 
@@ -462,10 +591,17 @@ class _TreeBuilder(HTMLParser):
     def _element(self, tag, attributes) -> ET.Element:
         raw = self.get_starttag_text() or ""
         if tag == "svg" or any(open_element.tag == "svg" for open_element in self.stack):
-            tag = RAW_TAG_NAME.match(raw)[1]
-            written = {name.lower(): name for name in RAW_ATTRIBUTE.findall(raw[raw.index(tag) + len(tag):])}
+            name = RAW_TAG_NAME.match(raw)
+            assert name is not None, raw  # the parser read a start tag
+            tag = name[1]
+            written = {
+                name.lower(): name
+                for name in RAW_ATTRIBUTE.findall(raw[raw.index(tag) + len(tag) :])
+            }
             attributes = [(written.get(name, name), value) for name, value in attributes]
-        element = ET.SubElement(self.stack[-1], tag, {name: value or "" for name, value in attributes})
+        element = ET.SubElement(
+            self.stack[-1], tag, {name: value or "" for name, value in attributes}
+        )
         return element
 
     def handle_endtag(self, tag):
@@ -494,8 +630,9 @@ def parse_section(html: str) -> ET.Element:
 
 
 def inline_xhtml(markdown_text: str) -> str:
-    """A short text of book.yml in Markdown (the attribution) as XHTML, with no paragraph around it."""
+    """A short Markdown text of book.yml (the attribution) as XHTML, with no paragraph around it."""
     import markdown
+
     if not markdown_text.strip():
         return ""
     paragraph = parse_section(markdown.markdown(markdown_text, extensions=["smarty"]))
@@ -512,7 +649,9 @@ def serialize(element: ET.Element) -> str:
 
 def _write(element: ET.Element, out: list[str], in_svg: bool) -> None:
     in_svg = in_svg or element.tag == "svg"
-    attributes = "".join(f' {name}="{_escape(value, True)}"' for name, value in element.attrib.items())
+    attributes = "".join(
+        f' {name}="{_escape(value, True)}"' for name, value in element.attrib.items()
+    )
     empty = not len(element) and not element.text
     if empty and (element.tag in VOID or in_svg):
         out.append(f"<{element.tag}{attributes}/>")
@@ -541,13 +680,25 @@ COVER_RED, COVER_INK, COVER_GREY = "#7a1f1f", "#1a1a1a", "#333333"
 
 def cover_description(info: BookInfo) -> str:
     """The cover's text alternative: what it says."""
-    parts = [info.series, info.title, info.subtitle, info.author, f"{info.edition}, {info.date.year}"]
+    parts = [
+        info.series,
+        info.title,
+        info.subtitle,
+        info.author,
+        f"{info.edition}, {info.date.year}",
+    ]
     return "Cover: " + ". ".join(part.rstrip(".") for part in parts if part) + "."
 
 
 def cover_lines(info: BookInfo) -> tuple[str, str, str, str, str]:
     """What the cover says: series (in capitals), title, subtitle, author, edition and year."""
-    return (info.series.upper(), info.title, info.subtitle, info.author, f"{info.edition} · {info.date.year}")
+    return (
+        info.series.upper(),
+        info.title,
+        info.subtitle,
+        info.author,
+        f"{info.edition} · {info.date.year}",
+    )
 
 
 def cover_svg(info: BookInfo, fonts) -> bytes:
@@ -571,15 +722,20 @@ def cover_svg(info: BookInfo, fonts) -> bytes:
         y += 82
         shapes.append(faces[300].path(line, 62, COVER_MARGIN, y, COVER_GREY))
     foot = COVER_HEIGHT - 250
-    shapes.append(f'<rect x="{COVER_MARGIN}" y="{foot}" width="{width}" height="3" fill="{COVER_RED}"/>')
+    shapes.append(
+        f'<rect x="{COVER_MARGIN}" y="{foot}" width="{width}" height="3" fill="{COVER_RED}"/>'
+    )
     shapes.append(faces[400].path(author, 44, COVER_MARGIN, foot + 80, COVER_GREY))
     shapes.append(faces[400].path(edition, 44, COVER_MARGIN, foot + 145, COVER_GREY))
     description = _escape(cover_description(info), True)
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="{SVG_NAMESPACE}" version="1.1" '
-            f'viewBox="0 0 {COVER_WIDTH} {COVER_HEIGHT}" width="{COVER_WIDTH}" height="{COVER_HEIGHT}" '
-            f'role="img" aria-label="{description}">\n<title>{_escape(info.title)}</title>\n'
-            f'<rect width="{COVER_WIDTH}" height="{COVER_HEIGHT}" fill="#fdfcfa"/>\n'
-            + "\n".join(shapes) + "\n</svg>\n").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="{SVG_NAMESPACE}" version="1.1" '
+        f'viewBox="0 0 {COVER_WIDTH} {COVER_HEIGHT}" width="{COVER_WIDTH}" height="{COVER_HEIGHT}" '
+        f'role="img" aria-label="{description}">\n<title>{_escape(info.title)}</title>\n'
+        f'<rect width="{COVER_WIDTH}" height="{COVER_HEIGHT}" fill="#fdfcfa"/>\n'
+        + "\n".join(shapes)
+        + "\n</svg>\n"
+    ).encode()
 
 
 def _sans(fonts, weight: int) -> bytes:
@@ -588,8 +744,11 @@ def _sans(fonts, weight: int) -> bytes:
         if font.family == "Source Sans Pro" and font.style == "normal" and font.weight == weight:
             return font.data
     from .fonts import font_directories
+
     name = f"SourceSansPro-{'Bold' if weight >= 600 else 'Regular'}.ttf"
-    return next(folder / name for folder in font_directories() if (folder / name).is_file()).read_bytes()
+    return next(
+        folder / name for folder in font_directories() if (folder / name).is_file()
+    ).read_bytes()
 
 
 class _Face:
@@ -597,6 +756,7 @@ class _Face:
 
     def __init__(self, data: bytes):
         from fontTools.ttLib import TTFont
+
         self.font = TTFont(io.BytesIO(data))
         self.glyphs = self.font.getGlyphSet()
         self.cmap = self.font.getBestCmap()
@@ -622,14 +782,17 @@ class _Face:
                 lines.append(word)
         return lines
 
-    def path(self, text: str, size: float, x: float, y: float, fill: str, spacing: float = 0) -> str:
+    def path(
+        self, text: str, size: float, x: float, y: float, fill: str, spacing: float = 0
+    ) -> str:
         """The text as one SVG path, its baseline at y."""
         from fontTools.pens.svgPathPen import SVGPathPen
         from fontTools.pens.transformPen import TransformPen
+
         pen = SVGPathPen(self.glyphs, ntos=lambda value: f"{value:.1f}".rstrip("0").rstrip("."))
         scale, cursor = size / self.units, x
         names = self._names(text)
-        for name, following in zip(names, names[1:] + [None], strict=True):
+        for name, following in zip(names, [*names[1:], ""], strict=True):
             self.glyphs[name].draw(TransformPen(pen, (scale, 0, 0, -scale, cursor, y)))
             cursor += (self.glyphs[name].width + self.kerning.get((name, following), 0)) * scale
             cursor += spacing * size
@@ -676,13 +839,14 @@ def _add_pairs(subtable, pairs: dict) -> None:
 
 # --- The OCF zip -------------------------------------------------------------------------------
 
+
 def ocf_zip(files: list[tuple[str, bytes]], epoch: int) -> bytes:
     """The EPUB container: mimetype first, stored; then the files in the order given, deflated.
 
     Every entry carries the book's date and the same attributes on any system, so that the
     same files make the same bytes.
     """
-    stamp = datetime.datetime.fromtimestamp(max(epoch, 315532800), tz=datetime.timezone.utc)  # zip: 1980+
+    stamp = datetime.datetime.fromtimestamp(max(epoch, 315532800), tz=datetime.UTC)  # zip: 1980+
     date_time = stamp.timetuple()[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 #: Every warning of the pipeline goes through this logger; --strict makes them errors.
@@ -26,10 +28,8 @@ class BookError(Exception):
     def where(self, root: Path | None = None) -> str:
         path = self.path
         if root is not None and path.is_absolute():
-            try:
+            with contextlib.suppress(ValueError):
                 path = path.relative_to(root)
-            except ValueError:
-                pass
         return f"{path}:{self.line}" if self.line else str(path)
 
     def format(self, root: Path | None = None) -> str:
@@ -67,7 +67,9 @@ class WarningCollector(logging.Handler):
         self.errors: list[BookError] = []
 
     def emit(self, record):
-        self.errors.append(getattr(record, "book_error", None) or BookError("", None, record.getMessage()))
+        self.errors.append(
+            getattr(record, "book_error", None) or BookError("", None, record.getMessage())
+        )
 
 
 def raise_all(errors: list[BookError]) -> None:
@@ -76,3 +78,42 @@ def raise_all(errors: list[BookError]) -> None:
         raise errors[0]
     if errors:
         raise BookErrors(errors)
+
+
+@contextlib.contextmanager
+def warnings_checked(strict: bool) -> Iterator[None]:
+    """Under --strict, the warnings of a build stop it before anything is written.
+
+    They are reported with the errors that stop it anyway, if any: each problem once.
+    """
+    collector, once = WarningCollector(), _Once()
+    LOGGER.addHandler(collector)
+    LOGGER.addFilter(once)
+    try:
+        yield
+    except (BookError, BookErrors) as failure:
+        if strict and collector.errors:
+            found = failure.errors if isinstance(failure, BookErrors) else [failure]
+            raise BookErrors([*found, *collector.errors]) from None
+        raise
+    finally:
+        LOGGER.removeHandler(collector)
+        LOGGER.removeFilter(once)
+    if strict and collector.errors:
+        raise BookErrors(collector.errors) if len(collector.errors) > 1 else collector.errors[0]
+
+
+class _Once(logging.Filter):
+    """Each warning once: the worker processes read the same stylesheets as the build, and
+    each edition renders the same chapters (products made apart send theirs back to it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True

@@ -3,34 +3,40 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from markdown import Extension
 from markdown.blockprocessors import BlockProcessor, BlockQuoteProcessor
-from markdown.extensions.md_in_html import (HtmlBlockPreprocessor, HTMLExtractorExtra,
-                                           MarkdownInHtmlExtension)
 from markdown.extensions.footnotes import NBSP_PLACEHOLDER
+from markdown.extensions.md_in_html import (
+    HtmlBlockPreprocessor,
+    HTMLExtractorExtra,
+    MarkdownInHtmlExtension,
+)
 from markdown.extensions.toc import render_inner_html, strip_tags
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AMP_SUBSTITUTE, AtomicString
-from markdown.util import nearing_recursion_limit
+from markdown.util import AMP_SUBSTITUTE, AtomicString, nearing_recursion_limit
 from pygments.formatters.html import HtmlFormatter
 from pygments.token import Token
 
 from .figures import CROSS_REFERENCE
 from .index import IndexTerm, parse_mark
 from .model import Heading, IndexMark
+from .sources import numbered_lines
 
 HEADING_TAGS = {f"h{level}": level for level in range(1, 7)}
 
 
 # --- Fenced blocks: ::: name ... ::: --------------------------------------------------------
+
 
 class FencedBlockProcessor(BlockProcessor):
     """Turns a block fenced by ``::: name`` and ``:::`` into ``<div class="name">``.
@@ -51,18 +57,24 @@ class FencedBlockProcessor(BlockProcessor):
 
     def run(self, parent, blocks):
         first = blocks[0]
-        name = self.START.match(first).group(1)
-        blocks[0] = first[self.START.match(first).end():]
+        start = self.START.match(first)
+        assert start is not None  # test() found it
+        name = start.group(1)
+        blocks[0] = first[start.end() :]
         for index, block in enumerate(blocks):
             end = self.END.search(block)
             if end:
-                blocks[index] = block[:end.start()]
-                rest = block[end.end():]
+                blocks[index] = block[: end.start()]
+                rest = block[end.end() :]
                 # A dropped block is parsed into a detached element: none of its text, ids
                 # or index marks reach the document.
-                div = etree.Element("div") if name in self.dropped else etree.SubElement(parent, "div", {"class": name})
-                inner = blocks[:index + 1]
-                del blocks[:index + 1]
+                div = (
+                    etree.Element("div")
+                    if name in self.dropped
+                    else etree.SubElement(parent, "div", {"class": name})
+                )
+                inner = blocks[: index + 1]
+                del blocks[: index + 1]
                 if rest.strip():
                     blocks.insert(0, rest)
                 self.parser.parseBlocks(div, [b for b in inner if b.strip()])
@@ -79,10 +91,13 @@ class FencedBlockExtension(Extension):
 
     def extendMarkdown(self, md):
         # Before paragraphs and lists, after nothing that could start with ':::'.
-        md.parser.blockprocessors.register(FencedBlockProcessor(md.parser, self.dropped), "fenced_block", 105)
+        md.parser.blockprocessors.register(
+            FencedBlockProcessor(md.parser, self.dropped), "fenced_block", 105
+        )
 
 
 # --- Footnotes at the foot of the page -------------------------------------------------------
+
 
 class PageFootnoteTreeprocessor(Treeprocessor):
     """Moves each footnote's text to where it is called, as ``<span class="footnote">``.
@@ -92,7 +107,7 @@ class PageFootnoteTreeprocessor(Treeprocessor):
     the page the call lands on.
     """
 
-    def __init__(self, md, registry: "IdRegistry"):
+    def __init__(self, md, registry: IdRegistry):
         super().__init__(md)
         self.registry = registry
 
@@ -102,7 +117,11 @@ class PageFootnoteTreeprocessor(Treeprocessor):
             return
         notes = {li.get("id"): li for li in notes_div.iter("li")}
         for parent in list(root.iter()):
-            for sup in [child for child in parent if child.tag == "sup" and child.get("id", "").startswith("fnref")]:
+            for sup in [
+                child
+                for child in parent
+                if child.tag == "sup" and child.get("id", "").startswith("fnref")
+            ]:
                 link = sup.find("a")
                 note = notes.get((link.get("href") or "#")[1:]) if link is not None else None
                 if note is not None:
@@ -117,7 +136,11 @@ class PageFootnoteTreeprocessor(Treeprocessor):
         span = etree.Element("span", {"class": "footnote"})
         paragraphs = [p for p in li if p.tag == "p"] or [li]
         for paragraph in paragraphs:
-            part = span if paragraph is paragraphs[0] else etree.SubElement(span, "span", {"class": "footnote-part"})
+            part = (
+                span
+                if paragraph is paragraphs[0]
+                else etree.SubElement(span, "span", {"class": "footnote-part"})
+            )
             part.text = paragraph.text
             part.extend(list(paragraph))
         for element in span.iter():
@@ -146,14 +169,16 @@ def _drop_placeholder(text):
 
 
 class PageFootnoteExtension(Extension):
-    def __init__(self, registry: "IdRegistry", **kwargs):
+    def __init__(self, registry: IdRegistry, **kwargs):
         self.registry = registry
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md):
         md.registerExtension(self)
         # After the footnotes extension has built and ordered its list (priorities 50..15).
-        md.treeprocessors.register(PageFootnoteTreeprocessor(md, self.registry), "page_footnotes", 14)
+        md.treeprocessors.register(
+            PageFootnoteTreeprocessor(md, self.registry), "page_footnotes", 14
+        )
 
 
 # --- Heading ids unique across the whole book ------------------------------------------------
@@ -261,7 +286,9 @@ class HeadingLevelTreeprocessor(Treeprocessor):
                 child.tag = f"h{min(6, max(2, level + shift))}"
             elif child.tag == "div" and child.get("class"):
                 # Levels as written, read before any heading of the box is moved.
-                levels = [HEADING_TAGS[inner.tag] for inner in child.iter() if inner.tag in HEADING_TAGS]
+                levels = [
+                    HEADING_TAGS[inner.tag] for inner in child.iter() if inner.tag in HEADING_TAGS
+                ]
                 self._shift(child, SECTION_LEVEL - min(levels) if levels else shift)
             else:
                 self._shift(child, shift)
@@ -283,18 +310,20 @@ class HeadingIdExtension(Extension):
 
 # --- Index marks: [words]{^}, [words]{^Heading; sub}, {^Heading; sub} ------------------------
 
-INDEX_MARK = (r"\[(?P<text>[^\]\n]+)\]\{\^(?P<target>[^}\n]*)\}"
-              r"|\{\^(?P<hidden>[^}\n]*)\}")
+INDEX_MARK = (
+    r"\[(?P<text>[^\]\n]+)\]\{\^(?P<target>[^}\n]*)\}"
+    r"|\{\^(?P<hidden>[^}\n]*)\}"
+)
 
 
 class IndexMarkInlineProcessor(InlineProcessor):
-    """``[the secret police]{^NKVD}`` indexes the words under a heading; ``{^Heading}`` marks a spot."""
+    """``[the secret police]{^NKVD}`` indexes the words under a heading; ``{^Heading}``, a spot."""
 
     def __init__(self, registry: IdRegistry):
         super().__init__(INDEX_MARK)
         self.registry = registry
 
-    def handleMatch(self, match, data):
+    def handleMatch(self, match, data):  # type: ignore[override]  # as InlineProcessor's stub
         if match.group("text") is not None:
             element = etree.Element("span")
             element.text = match.group("text")
@@ -373,14 +402,16 @@ class AutoIndexTreeprocessor(Treeprocessor):
                     element.insert(position + offset, mark)
 
     def _marked(self, text):
-        """[text before the first match, mark, mark, …] with each mark's tail set; None if no match."""
-        if not text or not self.pattern.search(text):
+        """[text before the first match, mark, mark, …], each mark's tail set; None if no match."""
+        if not text or self.pattern is None or not self.pattern.search(text):
             return None
         # An empty anchor, not a span around the words, glued to the end of the word before
         # them ('region a<a/> quota'): WeasyPrint 70 breaks a line too early when the break
-        # would fall just before an inline box. The typeset stage moves an anchor that ends
-        # a page's last line to the next page, where its words are.
-        pieces, position = [None], 0
+        # would fall just before an inline box, taken as a word of its own (see WeasyPrint
+        # issue #1614). The typeset stage moves an anchor that ends a page's last line to
+        # the next page, where its words are.
+        pieces: list[Any] = [None]  # the text before the first mark, then the marks
+        position = 0
         for match in self.pattern.finditer(text):
             start = match.start()
             while start > position and text[start - 1].isspace():
@@ -406,15 +437,18 @@ class AutoIndexExtension(Extension):
     def extendMarkdown(self, md):
         # After inline patterns (20) and attribute lists (8), before smarty (6): terms are
         # matched against the text as written, with straight quotes.
-        md.treeprocessors.register(AutoIndexTreeprocessor(md, self.registry, self.terms), "auto_index", 7)
+        md.treeprocessors.register(
+            AutoIndexTreeprocessor(md, self.registry, self.terms), "auto_index", 7
+        )
 
 
 # --- Cross-references: {@timeline} ------------------------------------------------------------
 
-class CrossReferenceInlineProcessor(InlineProcessor):
-    """``{@timeline}`` becomes a link to that figure; render and typeset fill in its number and page."""
 
-    def handleMatch(self, match, data):
+class CrossReferenceInlineProcessor(InlineProcessor):
+    """``{@timeline}`` becomes a link to that figure; render and typeset add its number and page."""
+
+    def handleMatch(self, match, data):  # type: ignore[override]  # as InlineProcessor's stub
         element = etree.Element("a", {"class": "xref", "href": "#" + match.group("id")})
         element.text = match.group("id")
         return element, match.start(0), match.end(0)
@@ -422,7 +456,9 @@ class CrossReferenceInlineProcessor(InlineProcessor):
 
 class CrossReferenceExtension(Extension):
     def extendMarkdown(self, md):
-        md.inlinePatterns.register(CrossReferenceInlineProcessor(CROSS_REFERENCE.pattern), "cross_reference", 186)
+        md.inlinePatterns.register(
+            CrossReferenceInlineProcessor(CROSS_REFERENCE.pattern), "cross_reference", 186
+        )
 
 
 # --- Links: to other chapters, to places in the book, to the web -------------------------------
@@ -510,7 +546,9 @@ def decoded_href(href: str) -> str:
 def printed_url(address: str) -> str:
     """The address with a break allowed after each run of slashes and other punctuation, but
     not after 'https://', which stays with the site's name; and none after a hyphen."""
-    scheme, rest = re.match(r"((?:[a-z][a-z0-9+.-]*://)?)(.*)", address, re.DOTALL).groups()
+    split = re.match(r"((?:[a-z][a-z0-9+.-]*://)?)(.*)", address, re.DOTALL)
+    assert split is not None  # both groups may be empty: it always matches
+    scheme, rest = split.groups()
     rest = URL_BREAK_AFTER.sub(lambda match: match[0] + ZERO_WIDTH_SPACE, rest)
     # Pango would break after the '//' of its own accord.
     return scheme + WORD_JOINER * bool(scheme) + rest.replace("-", "-" + WORD_JOINER)
@@ -518,9 +556,11 @@ def printed_url(address: str) -> str:
 
 def same_address(text: str, address: str) -> bool:
     """Whether a link's text is its address (example.org/a for https://example.org/a/)."""
+
     def bare(value):
         value = re.sub(r"^(?:[a-z][a-z0-9+.-]*:(?://)?)", "", value.strip().lower())
         return value.removeprefix("www.").rstrip("/")
+
     return bare(text) == bare(address)
 
 
@@ -555,8 +595,9 @@ class LinkTreeprocessor(Treeprocessor):
                 _lead_to_page(link, href)
         elif relative and (target := self.links.chapter_named(address.path)):
             key = CHAPTER_LINK.format(len(self.links.to_chapters) + 1)
-            self.links.to_chapters[key] = ChapterLink(self.links.source, href, target,
-                                                      address.fragment)
+            self.links.to_chapters[key] = ChapterLink(
+                self.links.source, href, target, address.fragment
+            )
             _lead_to_page(link, "#" + key)
         else:
             self.links.outside.append((self.links.source, href))
@@ -584,8 +625,13 @@ class LinkTreeprocessor(Treeprocessor):
             _url_element(printed, href, shown)
         _insert_after(parent, link, printed)
         if form == "footnote" and place != "note":
-            _insert_after(parent, link, etree.Element("a", {"class": "note-call",
-                                                            "id": note_call_id(printed.get("id"))}))
+            _insert_after(
+                parent,
+                link,
+                etree.Element(
+                    "a", {"class": "note-call", "id": note_call_id(printed.get("id", ""))}
+                ),
+            )
 
 
 def _links_in(element, place: str = ""):
@@ -645,8 +691,9 @@ CODE_INDENT = Token.Text.Whitespace.Indent
 #: Tokens printed as plain text, which need no element of their own: names, punctuation,
 #: operators and white space make most of the tokens of a program, and each element more
 #: is a box more to lay out and a tag more in the PDF.
-PLAIN_TOKENS = frozenset({Token.Text, Token.Text.Whitespace, Token.Name, Token.Punctuation,
-                          Token.Operator})
+PLAIN_TOKENS = frozenset(
+    {Token.Text, Token.Text.Whitespace, Token.Name, Token.Punctuation, Token.Operator}
+)
 
 
 class CodeLineFormatter(HtmlFormatter):
@@ -669,7 +716,9 @@ class CodeLineFormatter(HtmlFormatter):
         super().format_unencoded(_indents_apart(plain), outfile)
 
     def wrap(self, source):
-        opening = f'<span class="{self._get_css_classes(CODE_INDENT)}">'
+        # Pygments' own, undocumented, and missing from its stubs: the token's CSS classes.
+        classes = self._get_css_classes(CODE_INDENT)  # type: ignore[attr-defined]
+        opening = f'<span class="{classes}">'
         lines = ((kind, _code_line(text, opening) if kind == 1 else text) for kind, text in source)
         return super().wrap(lines)
 
@@ -686,7 +735,7 @@ def _indents_apart(tokens):
         for piece in re.split(r"(?<=\n)", value):  # the token's part on each line
             if line_start and piece.startswith(" "):
                 text = piece.lstrip(" ")
-                yield CODE_INDENT, piece[:len(piece) - len(text)]
+                yield CODE_INDENT, piece[: len(piece) - len(text)]
                 piece = text
             if piece:
                 yield kind, piece
@@ -702,8 +751,8 @@ def _code_line(html: str, indent_opening: str) -> str:
     indent = ""
     if html.startswith(indent_opening):
         end = html.index("</span>")
-        indent = f'<span class="indent">{html[len(indent_opening):end]}</span>'
-        html = html[end + len("</span>"):]
+        indent = f'<span class="indent">{html[len(indent_opening) : end]}</span>'
+        html = html[end + len("</span>") :]
     return f'<span class="line">{indent}<span class="text">{html}</span></span>'
 
 
@@ -736,8 +785,13 @@ class CodeExtension(Extension):
 #: Elements of raw HTML that are the book's boxes and figures (layout/book.css, "HTML boxes"),
 #: and how their content is read when they do not say (markdown="…"): as Markdown blocks, or
 #: (a summary, a caption) as one line of Markdown.
-MARKDOWN_BOXES = {"aside": "1", "details": "1", "figure": "1",
-                  "summary": "span", "figcaption": "span"}
+MARKDOWN_BOXES = {
+    "aside": "1",
+    "details": "1",
+    "figure": "1",
+    "summary": "span",
+    "figcaption": "span",
+}
 
 
 class _BoxHtmlExtractor(HTMLExtractorExtra):
@@ -776,8 +830,13 @@ class HtmlBoxExtension(Extension):
 # --- GitHub-style alerts: > [!NOTE] ------------------------------------------------------------
 
 #: Each kind of alert and the label that heads its box.
-ALERT_LABELS = {"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning",
-                "caution": "Caution"}
+ALERT_LABELS = {
+    "note": "Note",
+    "tip": "Tip",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+}
 ALERT_START = re.compile(r"^[ ]{0,3}>[ ]?\[!(?P<kind>[A-Za-z]+)\][ \t]*(?:\n|$)")
 ALERT_HEADING = "alert-heading"  # the class of the paragraph that carries the label
 
@@ -793,16 +852,17 @@ class AlertBlockProcessor(BlockQuoteProcessor):
 
     def test(self, parent, block):
         match = ALERT_START.match(block)
-        known = bool(match) and match["kind"].lower() in ALERT_LABELS
+        known = match is not None and match["kind"].lower() in ALERT_LABELS
         return known and not nearing_recursion_limit()
 
     def run(self, parent, blocks):
         block = blocks.pop(0)
         match = ALERT_START.match(block)
+        assert match is not None  # test() found it
         kind = match["kind"].lower()
         alert = etree.SubElement(parent, "div", {"class": f"alert alert-{kind}"})
         etree.SubElement(alert, "p", {"class": ALERT_HEADING}).text = ALERT_LABELS[kind]
-        text = "\n".join(self.clean(line) for line in block[match.end():].split("\n"))
+        text = "\n".join(self.clean(line) for line in block[match.end() :].split("\n"))
         self.parser.state.set("blockquote")  # as in a quotation: list items keep their <p>
         self.parser.parseChunk(alert, text)
         self.parser.state.reset()
@@ -838,7 +898,7 @@ class KeyTermTreeprocessor(Treeprocessor):
         for box in root.iter():
             if box.tag == "aside" or (box.tag == "div" and box.get("class")):
                 children = list(box)
-                for heading, following in zip(children, children[1:]):
+                for heading, following in itertools.pairwise(children):
                     if _is_key_terms_heading(heading) and following.tag in ("ul", "ol"):
                         for item in following.findall("li"):
                             self._mark(item)
@@ -863,7 +923,12 @@ def _bold_term(item) -> str | None:
     if (holder.text or "").strip() or not len(holder):
         return None
     first = holder[0]
-    if first.tag == "em" and len(first) and first[0].tag == "strong" and not (first.text or "").strip():
+    if (
+        first.tag == "em"
+        and len(first)
+        and first[0].tag == "strong"
+        and not (first.text or "").strip()
+    ):
         first = first[0]  # ***term***: Python-Markdown may nest them either way
     if first.tag != "strong":
         return None
@@ -912,13 +977,14 @@ class SourceBlockProcessor(FencedBlockProcessor):
 
     def run(self, parent, blocks):
         opening = SOURCE_START.match(blocks[0])
-        blocks[0] = blocks[0][opening.end():]
+        assert opening is not None  # test() found it
+        blocks[0] = blocks[0][opening.end() :]
         for index, block in enumerate(blocks):
             end = self.END.search(block)
             if end:
-                rest = block[end.end():]
-                inner = [*blocks[:index], block[:end.start()]]
-                del blocks[:index + 1]
+                rest = block[end.end() :]
+                inner = [*blocks[:index], block[: end.start()]]
+                del blocks[: index + 1]
                 if rest.strip():
                     blocks.insert(0, rest)
                 self._box(parent, opening["id"], [b for b in inner if b.strip()])
@@ -927,20 +993,29 @@ class SourceBlockProcessor(FencedBlockProcessor):
         return False  # no closing fence: the checks report it
 
     def _box(self, parent, name: str | None, inner: list[str]) -> None:
-        box = etree.SubElement(parent, "div", {"class": SOURCE_BOX,
-                                               "id": self.registry.claim(name or SOURCE_BOX)})
+        box = etree.SubElement(
+            parent, "div", {"class": SOURCE_BOX, "id": self.registry.claim(name or SOURCE_BOX)}
+        )
         etree.SubElement(box, "p", {"class": SOURCE_TITLE}).text = "Source"
         at = next((i for i, block in enumerate(inner) if PROVENANCE.match(block)), None)
         if at is None:  # warned of by load.check_source_boxes; the extract runs to a heading
-            at = next((i for i, block in enumerate(inner) if block.lstrip().startswith("#")), len(inner))
+            at = next(
+                (i for i, block in enumerate(inner) if block.lstrip().startswith("#")), len(inner)
+            )
             extract, provenance, rest = inner[:at], None, inner[at:]
         else:
-            extract, provenance, rest = inner[:at], PROVENANCE.sub("", inner[at], count=1), inner[at + 1:]
+            extract, provenance, rest = (
+                inner[:at],
+                PROVENANCE.sub("", inner[at], count=1),
+                inner[at + 1 :],
+            )
         if extract and all(block.lstrip().startswith(">") for block in extract):
             self.parser.parseBlocks(box, extract)
             box[-1].set("class", SOURCE_EXTRACT)
         elif extract:
-            self.parser.parseBlocks(etree.SubElement(box, "blockquote", {"class": SOURCE_EXTRACT}), extract)
+            self.parser.parseBlocks(
+                etree.SubElement(box, "blockquote", {"class": SOURCE_EXTRACT}), extract
+            )
         if provenance is not None:
             self.parser.parseBlocks(box, [provenance])
             box[-1].set("class", PROVENANCE_CLASS)
@@ -961,7 +1036,9 @@ class SourceTitleTreeprocessor(Treeprocessor):
     def run(self, root):
         for box in root.iter("div"):
             if box.get("class") == SOURCE_BOX and len(box) and box[0].get("class") == SOURCE_TITLE:
-                levels = [HEADING_TAGS[inner.tag] for inner in box.iter() if inner.tag in HEADING_TAGS]
+                levels = [
+                    HEADING_TAGS[inner.tag] for inner in box.iter() if inner.tag in HEADING_TAGS
+                ]
                 box[0].tag = f"h{max(1, min(levels, default=3) - 1)}"
                 box[0].set("id", self.registry.claim(f"{box.get('id')}-title"))
 
@@ -969,16 +1046,22 @@ class SourceTitleTreeprocessor(Treeprocessor):
 def check_source_boxes(body: str, body_line: int, path: Path, root: Path | None = None) -> None:
     """A warning for each source box without its provenance line, at the box's first line."""
     from .errors import warn
+
     opened = None
-    for number, line in enumerate(body.split("\n"), start=body_line):
+    for number, line in numbered_lines(body, body_line):
         if SOURCE_START.match(line):
             opened, found = number, False
         elif opened is not None and re.match(r"^:::[ ]*$", line):
             if not found:
-                warn(path, opened, "the source box has no provenance line: who wrote it, what it is, "
-                                   "when and where",
-                     "add a paragraph that starts with an em dash (— or --) after the extract, e.g. "
-                     "'— Nikita Khrushchev, speech to the 20th Party Congress, Moscow, 25 February 1956'")
+                warn(
+                    path,
+                    opened,
+                    "the source box has no provenance line: who wrote it, what it is, "
+                    "when and where",
+                    "add a paragraph that starts with an em dash (— or --) after the extract, e.g. "
+                    "'— Nikita Khrushchev, speech to the 20th Party Congress, Moscow, "
+                    "25 February 1956'",
+                )
             opened = None
         elif opened is not None and PROVENANCE.match(line):
             found = True
@@ -992,5 +1075,9 @@ class SourceBoxExtension(Extension):
     def extendMarkdown(self, md):
         md.registerExtension(self)
         # Before the other fenced blocks (105), which would take '::: source' as a plain box.
-        md.parser.blockprocessors.register(SourceBlockProcessor(md.parser, self.registry), "source_box", 106)
-        md.treeprocessors.register(SourceTitleTreeprocessor(md, self.registry), "source_titles", 0.5)
+        md.parser.blockprocessors.register(
+            SourceBlockProcessor(md.parser, self.registry), "source_box", 106
+        )
+        md.treeprocessors.register(
+            SourceTitleTreeprocessor(md, self.registry), "source_titles", 0.5
+        )

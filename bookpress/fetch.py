@@ -8,13 +8,19 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .fonts import font_directories
+from .sources import MAX_DATA_URL, MAX_FILE
 
-#: CSS names a face of the font packages as url(font:FILE).
-MAX_DATA_URL = 256 * 1024  # characters; a larger data: URL is refused like any other
-MAX_FILE = 20 * 1024 * 1024  # bytes of one image or stylesheet
-MEDIA_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2",
-               ".css": "text/css", ".svg": "image/svg+xml",
-               ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+MEDIA_TYPES = {
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
 
 
 class BookFetcher(URLFetcher):
@@ -37,13 +43,23 @@ class BookFetcher(URLFetcher):
         if path is None or path.stat().st_size > MAX_FILE:
             self.refused.append(url)
             raise ValueError(f"the book may only use files from layout/ and assets/: {url[:200]}")
-        return URLFetcherResponse(url, path.read_bytes(),
-                                  {"Content-Type": MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")})
+        return URLFetcherResponse(
+            url,
+            path.read_bytes(),
+            {"Content-Type": MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")},
+        )
 
     def _local_path(self, url: str) -> Path | None:
         parts = urlsplit(url)
-        if parts.scheme == "font":
-            return next((d / parts.path for d in self.font_dirs if "/" not in parts.path and (d / parts.path).is_file()), None)
+        if parts.scheme == "font":  # CSS names a face of the font packages url(font:FILE)
+            return next(
+                (
+                    d / parts.path
+                    for d in self.font_dirs
+                    if "/" not in parts.path and (d / parts.path).is_file()
+                ),
+                None,
+            )
         if parts.scheme != "file":
             return None
         if parts.netloc not in ("", "localhost"):

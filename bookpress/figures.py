@@ -10,24 +10,51 @@ from pathlib import Path
 
 from .errors import BookError, BookErrors, raise_all
 from .maps import MAP_KEYS, MapFigure, load_map
-from .sources import (CALENDAR_HINT, YamlDocument, describe, load_yaml, read_text, shown,
-                      text_problem, unknown_key)
+from .sources import (
+    CALENDAR_HINT,
+    YamlDocument,
+    describe,
+    load_yaml,
+    read_text,
+    shown,
+    text_problem,
+    unknown_key,
+)
 
 #: A Markdown image whose source is a data file is a figure: ![alt](timeline.yml "Caption").
-FIGURE_IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\s*(?P<src>[^)\s]+\.ya?ml)(?:\s+\"(?P<caption>[^\"]*)\")?\s*\)"
-                          r"(?:\{\s*#(?P<id>[A-Za-z][\w-]*)\s*\})?")
+FIGURE_IMAGE = re.compile(
+    r"!\[(?P<alt>[^\]]*)\]\(\s*(?P<src>[^)\s]+\.ya?ml)(?:\s+\"(?P<caption>[^\"]*)\")?\s*\)"
+    r"(?:\{\s*#(?P<id>[A-Za-z][\w-]*)\s*\})?"
+)
 #: A reference to a figure or table by its id: {@timeline} prints "Figure 1, page 3".
 CROSS_REFERENCE = re.compile(r"\{@(?P<id>[A-Za-z][\w-]*)\}")
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 MAX_TIMELINE_LABEL = 48  # characters that fit beside the timeline's dates
 MAX_BAR_LABEL = 12
-MAX_BAR_VALUE = 10 ** 15  # far above any count a school chart shows; beyond it, a typing slip
+MAX_BAR_VALUE = 10**15  # far above any count a school chart shows; beyond it, a typing slip
 #: The chart's grid steps by a whole fraction of its largest value's power of ten
 #: (layout/figure-bar-chart.svg): below 4 there is no whole step to draw.
 MIN_LARGEST_BAR = 4
-MONTHS = ("", "Jan.", "Feb.", "March", "April", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.")
-KEYS = {"timeline": ("kind", "events"), "bar-chart": ("kind", "unit", "source", "bars"),
-        "map": MAP_KEYS}
+MONTHS = (
+    "",
+    "Jan.",
+    "Feb.",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "Aug.",
+    "Sept.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
+)
+KEYS = {
+    "timeline": ("kind", "events"),
+    "bar-chart": ("kind", "unit", "source", "bars"),
+    "map": MAP_KEYS,
+}
 EVENT_KEYS = ("date", "label", "chapters")  # chapters: the chapters that open with the event
 BAR_KEYS = ("label", "value")
 DATE_HINT = "write it as year-month-day, year-month or year: 1934-12-01, 1934-12, 1934"
@@ -64,14 +91,19 @@ class FigureData:
 def load_figure(path: Path) -> FigureData:
     document = load_yaml(read_text(path), path)
     if not isinstance(document.data, dict):
-        raise document.error(None, "a figure's data file should start with a line "
-                             "'kind: timeline' or 'kind: bar-chart'",
-                             "then list the events or the bars below it, "
-                             "as chapters/timeline.yml and chapters/executions.yml do")
+        raise document.error(
+            None,
+            "a figure's data file should start with a line 'kind: timeline' or 'kind: bar-chart'",
+            "then list the events or the bars below it, "
+            "as chapters/timeline.yml and chapters/executions.yml do",
+        )
     kind = document.data.get("kind")
     if not isinstance(kind, str) or kind not in KEYS:
-        raise document.error("kind" if "kind" in document.data else None, _kind_message(kind),
-                             "write kind: timeline, kind: bar-chart or kind: map")
+        raise document.error(
+            "kind" if "kind" in document.data else None,
+            _kind_message(kind),
+            "write kind: timeline, kind: bar-chart or kind: map",
+        )
     errors = _unknown_keys(document, KEYS[kind])
     try:
         if kind == "timeline":
@@ -79,9 +111,13 @@ def load_figure(path: Path) -> FigureData:
         elif kind == "map":
             figure = FigureData("map", path, map=load_map(document))
         else:
-            figure = FigureData("bar-chart", path, bars=_bars(document),
-                                unit=_optional_text(document, "unit"),
-                                source=_optional_text(document, "source"))
+            figure = FigureData(
+                "bar-chart",
+                path,
+                bars=_bars(document),
+                unit=_optional_text(document, "unit"),
+                source=_optional_text(document, "source"),
+            )
     except BookError as error:
         errors.append(error)
     except BookErrors as many:  # a map reports each of its places' problems
@@ -99,8 +135,11 @@ def _kind_message(kind) -> str:
 
 
 def _unknown_keys(document: YamlDocument, allowed: tuple[str, ...]) -> list[BookError]:
-    return [document.error(key, *unknown_key(key, allowed))
-            for key in document.data if key not in allowed]
+    return [
+        document.error(key, *unknown_key(key, allowed))
+        for key in document.data
+        if key not in allowed
+    ]
 
 
 def _optional_text(document: YamlDocument, key: str) -> str:
@@ -131,9 +170,12 @@ def _each(document: YamlDocument, key: str, missing: tuple[str, str], make) -> t
 def _entry(entry, path: Path, line: int, allowed: tuple[str, ...], what: str) -> dict:
     """The entry as a mapping of known keys, or the reason it is not one."""
     if not isinstance(entry, dict):
-        raise BookError(path, line, f"this entry is {describe(entry)}, not {what}",
-                        f"write each entry as '- {allowed[0]}: …' "
-                        f"with '{allowed[1]}: …' below it")
+        raise BookError(
+            path,
+            line,
+            f"this entry is {describe(entry)}, not {what}",
+            f"write each entry as '- {allowed[0]}: …' with '{allowed[1]}: …' below it",
+        )
     for key in entry:
         if key not in allowed:
             raise BookError(path, line, *unknown_key(key, allowed))
@@ -153,9 +195,12 @@ def _label(entry: dict, path: Path, line: int, missing: tuple[str, str]) -> str:
 
 # --- timelines -------------------------------------------------------------------------------
 
+
 def _events(document: YamlDocument) -> tuple[TimelineEvent, ...]:
-    missing = ("a timeline needs a list of events",
-               "list them under 'events:', each starting with '- date:'")
+    missing = (
+        "a timeline needs a list of events",
+        "list them under 'events:', each starting with '- date:'",
+    )
     return _each(document, "events", missing, _event)
 
 
@@ -164,10 +209,19 @@ def _event(entry, path: Path, line: int) -> TimelineEvent:
     date = _date(entry.get("date"), path, line)
     label = _label(entry, path, line, ("this event has no label", "add label: what happened"))
     if len(label) > MAX_TIMELINE_LABEL:
-        raise BookError(path, line, f"the label is {len(label)} characters long; "
-                        f"at most {MAX_TIMELINE_LABEL} fit", "shorten it")
-    return TimelineEvent(date, label, _event_chapters(entry.get("chapters"), path, line), line,
-                         _sortable_date(entry.get("date")))
+        raise BookError(
+            path,
+            line,
+            f"the label is {len(label)} characters long; at most {MAX_TIMELINE_LABEL} fit",
+            "shorten it",
+        )
+    return TimelineEvent(
+        date,
+        label,
+        _event_chapters(entry.get("chapters"), path, line),
+        line,
+        _sortable_date(entry.get("date")),
+    )
 
 
 def _event_chapters(value, path: Path, line: int) -> tuple[str, ...]:
@@ -176,10 +230,16 @@ def _event_chapters(value, path: Path, line: int) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(name, str) and name.strip() for name in value):
-        raise BookError(path, line, f"'chapters' should be a list of chapter names, not {describe(value)}",
-                        "name each chapter by its file name without the number and .md: "
-                        "chapters: [great-purge, show-trials]")
+    if not isinstance(value, list) or not all(
+        isinstance(name, str) and name.strip() for name in value
+    ):
+        raise BookError(
+            path,
+            line,
+            f"'chapters' should be a list of chapter names, not {describe(value)}",
+            "name each chapter by its file name without the number and .md: "
+            "chapters: [great-purge, show-trials]",
+        )
     return tuple(name.strip() for name in value)
 
 
@@ -191,16 +251,23 @@ def _sortable_date(value) -> str:
 def _date(value, path: Path, line: int) -> str:
     """The event's date as printed: '1934', 'Dec. 1934' or '1 Dec. 1934'."""
     if value is None:
-        raise BookError(path, line, "this event has no date",
-                        "add a line 'date: 1934-12-01' (or 1934-12, or 1934)")
+        raise BookError(
+            path,
+            line,
+            "this event has no date",
+            "add a line 'date: 1934-12-01' (or 1934-12, or 1934)",
+        )
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         value = value.isoformat()
     elif isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise BookError(path, line,
-                        f"the date should be a year, a month or a day, not {describe(value)}",
-                        DATE_HINT)
+        raise BookError(
+            path,
+            line,
+            f"the date should be a year, a month or a day, not {describe(value)}",
+            DATE_HINT,
+        )
     match = DATE.match(value.strip())
     if not match:
         raise BookError(path, line, f"'{shown(value)}' is not a date", DATE_HINT)
@@ -222,17 +289,23 @@ def _printed_date(match: re.Match) -> str:
 
 # --- bar charts ------------------------------------------------------------------------------
 
+
 def _bars(document: YamlDocument) -> tuple[Bar, ...]:
-    missing = ("a bar chart needs a list of bars",
-               "list them under 'bars:', each starting with '- label:'")
+    missing = (
+        "a bar chart needs a list of bars",
+        "list them under 'bars:', each starting with '- label:'",
+    )
     bars = _each(document, "bars", missing, _bar)
     largest = max(bar.value for bar in bars)
     if largest < MIN_LARGEST_BAR:
-        raise document.error("bars", "the bars are too small to chart: the largest is "
-                             f"{shown(largest)}, and the chart's scale needs at least "
-                             f"{MIN_LARGEST_BAR}",
-                             "give the numbers in the text or a table instead; for amounts, "
-                             "count in a smaller unit (2500 thousand rather than 2.5 million)")
+        raise document.error(
+            "bars",
+            "the bars are too small to chart: the largest is "
+            f"{shown(largest)}, and the chart's scale needs at least "
+            f"{MIN_LARGEST_BAR}",
+            "give the numbers in the text or a table instead; for amounts, "
+            "count in a smaller unit (2500 thousand rather than 2.5 million)",
+        )
     return bars
 
 
@@ -241,8 +314,12 @@ def _bar(entry, path: Path, line: int) -> Bar:
     missing = ("this bar has no label", 'add label: "1937" (in quotes when it is a number)')
     label = _label(entry, path, line, missing)
     if len(label) > MAX_BAR_LABEL:
-        raise BookError(path, line, f"the bar label '{shown(label)}' must have 1 to "
-                        f"{MAX_BAR_LABEL} characters", "shorten it")
+        raise BookError(
+            path,
+            line,
+            f"the bar label '{shown(label)}' must have 1 to {MAX_BAR_LABEL} characters",
+            "shorten it",
+        )
     problem = _value_problem(entry.get("value"), shown(label))
     if problem:
         raise BookError(path, line, *problem)
@@ -254,22 +331,33 @@ def _value_problem(value, label: str) -> tuple[str, str] | None:
     if value is None:
         return f"the bar '{label}' has no value (a number)", "add value: 1234, without quotes"
     if isinstance(value, str):
-        return (f"the bar '{label}' has the value '{shown(value)}', which is not a number",
-                "write digits only, without quotes, commas or spaces: value: 353074")
+        return (
+            f"the bar '{label}' has the value '{shown(value)}', which is not a number",
+            "write digits only, without quotes, commas or spaces: value: 353074",
+        )
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return (f"the bar '{label}' should have a number as its value, not {describe(value)}",
-                "write value: 1234")
+        return (
+            f"the bar '{label}' should have a number as its value, not {describe(value)}",
+            "write value: 1234",
+        )
     if isinstance(value, float) and math.isnan(value):
-        return (f"the value of the bar '{label}' is not a number (.nan)",
-                "write the number, e.g. value: 1234")
+        return (
+            f"the value of the bar '{label}' is not a number (.nan)",
+            "write the number, e.g. value: 1234",
+        )
     if value < 0:
-        return (f"the bar '{label}' has a negative value ({shown(value)})",
-                "a bar shows a count: zero or more")
+        return (
+            f"the bar '{label}' has a negative value ({shown(value)})",
+            "a bar shows a count: zero or more",
+        )
     if value > MAX_BAR_VALUE:
-        return (f"the value of the bar '{label}' is too large to chart ({shown(value)})",
-                f"the chart takes values up to {MAX_BAR_VALUE:,}; check it for extra digits")
+        return (
+            f"the value of the bar '{label}' is too large to chart ({shown(value)})",
+            f"the chart takes values up to {MAX_BAR_VALUE:,}; check it for extra digits",
+        )
     if value != int(value):
-        return (f"the bar '{label}' has the value {shown(value)}, "
-                "but the chart prints whole numbers",
-                "round it, or count in a smaller unit (2500 thousand rather than 2.5 million)")
+        return (
+            f"the bar '{label}' has the value {shown(value)}, but the chart prints whole numbers",
+            "round it, or count in a smaller unit (2500 thousand rather than 2.5 million)",
+        )
     return None

@@ -1,62 +1,24 @@
-"""Finish stage: what HTML cannot say (page labels, PDF/UA tagging), then the PDF is written atomically."""
+"""Finish stage: the page labels of a laid-out book, and the booklet imposed with pypdf."""
 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject, StreamObject
-
-
-def page_labels(runs):
-    """The /PageLabels entry of a PDF's catalog: how readers number its pages.
-
-    runs: (first page index, style, first number) for each run of pages, e.g. the front
-    matter in lower-case roman from i, the body in arabic from 1. It is written with the
-    joined book (join.py), so the PDF is never parsed again to label it.
-    """
-    import pydyf
-    numbers = []
-    for index, style, start in runs:
-        numbers += [index, pydyf.Dictionary({"S": "/" + style, "St": start})]
-    return pydyf.Dictionary({"Nums": pydyf.Array(numbers)})
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    StreamObject,
+)
 
 
 def book_labels(front_matter_pages: int, page_count: int):
     """Roman for the front matter, arabic from 1 for the body."""
     runs = [(0, "r", 1)] if front_matter_pages else []
     return runs + ([(front_matter_pages, "D", 1)] if page_count > front_matter_pages else [])
-
-
-def write_atomically(path: Path, data: bytes, durable: bool = True) -> None:
-    """Write to a temporary file beside the target, then move it into place.
-
-    A build that fails or is interrupted never leaves a truncated file where the last
-    good one was: os.replace swaps the whole file or nothing. durable: on disk before it
-    is moved into place (what a later build can check and remake need not wait for that).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file would be
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            if durable:
-                os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def impose_booklet(pdf: bytes) -> bytes:
@@ -72,14 +34,26 @@ def impose_booklet(pdf: bytes) -> bytes:
     width, height = float(box.width), float(box.height)
     writer = PdfWriter()
     for left, right in saddle_stitch(len(reader.pages)):
-        placed = [(index, offset) for index, offset in ((left, 0.0), (right, width)) if index is not None]
-        forms = {NameObject(f"/Page{index}"): writer._add_object(_page_as_form(reader.pages[index], writer))
-                 for index, _ in placed}
+        placed = [
+            (index, offset) for index, offset in ((left, 0.0), (right, width)) if index is not None
+        ]
+        forms = {
+            NameObject(f"/Page{index}"): writer._add_object(
+                _page_as_form(reader.pages[index], writer)
+            )
+            for index, _ in placed
+        }
         content = StreamObject()
-        content.set_data(b" ".join(_draw_form(index, offset, reader.pages[index].mediabox) for index, offset in placed))
+        content.set_data(
+            b" ".join(
+                _draw_form(index, offset, reader.pages[index].mediabox) for index, offset in placed
+            )
+        )
         side = writer.add_blank_page(width=2 * width, height=height)
         side[NameObject("/Contents")] = writer._add_object(content)
-        side[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(forms)})
+        side[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/XObject"): DictionaryObject(forms)}
+        )
     writer.add_metadata(reader.metadata or {})
     return _bytes(writer)
 
@@ -104,247 +78,3 @@ def _bytes(writer: PdfWriter) -> bytes:
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
-
-
-# --- PDF/UA: what WeasyPrint 70's tagging leaves undone ---------------------------------------
-#
-# These work on the PDF's own objects (a pydyf PDF, as write_pdf hands it to its finisher):
-# the structure tree, the parent tree and the pages' marked content, all as ISO 32000 and
-# ISO 14289 define them. The public path calls them from its finisher; the fast path
-# (engine.py) on each part as it is written, and link_description at the join.
-
-#: An annotation's flags: printed (PDF/UA and PDF/A want print and screen to agree).
-PRINT_FLAG = 4
-#: Structure elements that mean nothing without content: an empty one is left out.
-EMPTY_MEANS_NOTHING = ("/Link", "/Span", "/NonStruct")
-
-
-def make_accessible(pdf) -> None:
-    """Finish the tagging of a written PDF for PDF/UA-1.
-
-    - every annotation is flagged to print (Matterhorn 28-xxx; outloud LNK-004);
-    - running heads and folios (the page-margin boxes) become /Artifact marked content
-      with no structure element: WeasyPrint tags them as content outside the tree
-      (WeasyPrint #1836);
-    - structure elements with nothing in them are left out: WeasyPrint tags every <a> as a
-      /Link, and the book's index marks and note calls are empty anchors (<a id=…>);
-    - a link annotation that WeasyPrint put in a /Span (a block link with ::after content,
-      as the contents' entries are) is moved to the /Link that holds that span;
-    - a table's header cells say what they head (/Scope): a column's in the table's head,
-      a row's beside data cells.
-    """
-    for obj in pdf.objects:
-        if isinstance(obj, dict) and obj.get("Type") == "/Annot":
-            obj["F"] = PRINT_FLAG
-    if "StructTreeRoot" in pdf.catalog:
-        tree = _StructureTree(pdf)
-        tree.margins_as_artifacts()
-        tree.leave_out_empty()
-        tree.links_in_link_elements()
-        tree.scope_headers()
-
-
-def promote_headings(pdf) -> None:
-    """Each heading one level up (/H2 becomes /H1…) in a document that has no /H1.
-
-    A handout is joined from the book's chapters without its title page: its chapter titles
-    (/H2 in the book) head it, as the document's first heading must be an /H1 (Matterhorn
-    14-002).
-    """
-    if "StructTreeRoot" not in pdf.catalog:
-        return
-    tree = _StructureTree(pdf)
-    elements = list(tree.elements())
-    if any(element.get("S") == "/H1" for element in elements):
-        return
-    for element in elements:
-        if element.get("S") in HEADING_UP:
-            element["S"] = HEADING_UP[element["S"]]
-
-
-#: A heading's structure type, one level up.
-HEADING_UP = {f"/H{level}": f"/H{level - 1}" for level in range(2, 7)}
-
-
-def _number(reference) -> int:
-    return int(bytes(reference).split()[0])
-
-
-class _StructureTree:
-    """A written PDF's structure tree and parent tree, to be mended in place."""
-
-    def __init__(self, pdf):
-        self.pdf = pdf
-        self.root = self.get(pdf.catalog["StructTreeRoot"])
-        self.parent_tree = self.get(self.root["ParentTree"])["Nums"]
-
-    def get(self, reference):
-        return self.pdf.objects[_number(reference)]
-
-    def elements(self, element=None):
-        """Every structure element reachable from the root, parents before children."""
-        element = self.root if element is None else element
-        for kid in element.get("K", ()):
-            if isinstance(kid, bytes):
-                child = self.get(kid)
-                if child.get("Type") == "/StructElem":
-                    yield child
-                    yield from self.elements(child)
-
-    def entry(self, key):
-        """The parent tree's value under key (a page's array, an annotation's element)."""
-        keys = self.parent_tree[::2]
-        return self.parent_tree[2 * keys.index(key) + 1]
-
-    def margins_as_artifacts(self) -> None:
-        """Marked content of no element in the tree (the margin boxes') made an artifact."""
-        reachable = {element.number for element in self.elements()}
-        for page in self.pdf.page_references:
-            page = self.get(page)
-            elements = self.entry(page["StructParents"])
-            kept = [mcid for mcid, element in enumerate(elements) if _number(element) in reachable]
-            if len(kept) == len(elements):
-                continue
-            new = {old: position for position, old in enumerate(kept)}
-            _as_artifacts(self.get(page["Contents"]).stream, new)
-            for old in kept:  # ascending, and new <= old: no number is changed twice
-                element = self.get(elements[old])
-                kids = element["K"]
-                kids[kids.index(old)] = new[old]
-            elements[:] = [elements[old] for old in kept]
-        for obj in self.pdf.objects:
-            if isinstance(obj, dict) and obj.get("Type") == "/StructElem" and obj.number not in reachable:
-                obj.clear()  # no longer referred to; written as an empty dictionary
-
-    def leave_out_empty(self, element=None) -> bool:
-        """Drop the empty /Link, /Span and /NonStruct elements under element; whether it is empty."""
-        element = self.root if element is None else element
-        kept = []
-        for kid in element.get("K", ()):
-            child = self.get(kid) if isinstance(kid, bytes) else None
-            if child is not None and child.get("Type") == "/StructElem" and self.leave_out_empty(child):
-                child.clear()
-                continue
-            kept.append(kid)
-        element["K"][:] = kept
-        return not kept and element.get("S") in EMPTY_MEANS_NOTHING
-
-    def links_in_link_elements(self) -> None:
-        """Each link annotation's object reference in a /Link element (Matterhorn 28-011)."""
-        pages = len(self.pdf.page_references)
-        for key, value in zip(self.parent_tree[::2], self.parent_tree[1::2]):
-            if key < pages:
-                continue
-            element = self.get(value)
-            if element.get("S") == "/Link":
-                continue
-            holder = element
-            while holder.get("S") not in ("/Link", "/StructTreeRoot", None):
-                holder = self.get(holder["P"])
-            if holder.get("S") != "/Link":
-                element["S"] = "/Link"
-                continue
-            for kid in list(element["K"]):
-                if isinstance(kid, bytes) and self.get(kid).get("Type") == "/OBJR":
-                    element["K"].remove(kid)
-                    holder["K"].append(kid)
-            index = self.parent_tree.index(key, 0)
-            while index % 2:  # a key, not a value equal to it
-                index = self.parent_tree.index(key, index + 1)
-            self.parent_tree[index + 1] = holder.reference
-
-    def scope_headers(self) -> None:
-        """/Scope on each /TH: /Column in the table's head or a row of headers only, else /Row.
-
-        WeasyPrint reads <th scope="row"> to link data cells to their headers but writes no
-        /Scope, which PDF/UA checkers look for (pdfua UA-15-003).
-        """
-        for row in self.elements():
-            if row.get("S") != "/TR":
-                continue
-            cells = [self.get(kid) for kid in row["K"] if isinstance(kid, bytes)]
-            heads = self.get(row["P"]).get("S") == "/THead"
-            scope = "/Column" if heads or all(cell.get("S") == "/TH" for cell in cells) else "/Row"
-            for cell in cells:
-                if cell.get("S") == "/TH":
-                    cell.setdefault("A", {})["Scope"] = scope
-
-
-def _as_artifacts(operations: list, new: dict) -> None:
-    """In a content stream's operations, make each marked content whose MCID is not in new
-    an artifact of pagination, and number the rest anew."""
-    import pydyf
-    for index, operation in enumerate(operations):
-        if isinstance(operation, dict) and "MCID" in operation and operations[index + 1] == b"BDC":
-            mcid = operation["MCID"]
-            if mcid in new:
-                operation["MCID"] = new[mcid]
-            else:
-                operations[index - 1] = "/Artifact"
-                operations[index] = pydyf.Dictionary({"Type": "/Pagination"})
-
-
-def page_label(index: int, runs) -> str:
-    """How a reader numbers the page at index, by the page-label runs (see page_labels)."""
-    start_index, style, start = max((run for run in runs if run[0] <= index), key=lambda run: run[0],
-                                    default=(0, "D", 1))
-    number = start + index - start_index
-    return _roman(number) if style == "r" else str(number)
-
-
-def _roman(number: int) -> str:
-    numerals = (("m", 1000), ("cm", 900), ("d", 500), ("cd", 400), ("c", 100), ("xc", 90), ("l", 50),
-                ("xl", 40), ("x", 10), ("ix", 9), ("v", 5), ("iv", 4), ("i", 1))
-    text = ""
-    for numeral, value in numerals:
-        while number >= value:
-            text, number = text + numeral, number - value
-    return text
-
-
-def link_descriptions(destinations: dict, headings, runs) -> dict[str, str]:
-    """What each internal link leads to, in words: 'page 12', or 'The Gulag, page 9'.
-
-    destinations: anchor name -> (page index, y) where it is; headings: (page index, y,
-    title) of each bookmark, the book's headings; runs: the page labels. A link's own
-    /Contents would otherwise be its target's id, which a screen reader reads out as is.
-    """
-    titles = {}
-    for page, y, title in headings:
-        titles.setdefault((page, round(y)), title)
-    descriptions = {}
-    for name, (page, y) in destinations.items():
-        where = f"page {page_label(page, runs)}"
-        title = titles.get((page, round(y)))
-        descriptions[name] = f"{title}, {where}" if title else where
-    return descriptions
-
-
-def describe_links(pdf, runs) -> None:
-    """The public path's: each internal link's /Contents in words (see link_descriptions)."""
-    import pydyf
-    if "Names" not in pdf.catalog or "Dests" not in pdf.catalog["Names"]:
-        return
-    pages = {_number(reference): index for index, reference in enumerate(pdf.page_references)}
-    names = pdf.catalog["Names"]["Dests"]["Names"]
-    destinations = {str(name.string): (pages[_number(dest[0])], dest[3])
-                    for name, dest in zip(names[::2], names[1::2])}
-    headings = []
-    if "Outlines" in pdf.catalog:
-        outline = pdf.objects[_number(pdf.catalog["Outlines"])]
-        headings = list(_outline_headings(pdf, outline.get("First"), pages))
-    descriptions = link_descriptions(destinations, headings, runs)
-    for obj in pdf.objects:
-        if isinstance(obj, dict) and obj.get("Subtype") == "/Link" and "Dest" in obj:
-            target = str(obj["Dest"].string)
-            if target in descriptions:
-                obj["Contents"] = pydyf.String(descriptions[target])
-
-
-def _outline_headings(pdf, reference, pages):
-    while reference is not None:
-        item = pdf.objects[_number(reference)]
-        dest = item["Dest"]
-        yield pages[_number(dest[0])], dest[3], str(item["Title"].string)
-        yield from _outline_headings(pdf, item.get("First"), pages)
-        reference = item.get("Next")

@@ -13,6 +13,7 @@ Two guards keep every glyph of the book in its own typefaces:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -31,6 +32,7 @@ FONT_PACKAGES = ("font_source_serif_pro", "font_source_sans_pro")
 
 
 # --- fontconfig: only the book's font folders -----------------------------------------------
+
 
 @functools.cache
 def font_directories() -> tuple[Path, ...]:
@@ -101,9 +103,12 @@ def configuration_text(directories: Sequence[str], cache: Path) -> str:
     sorts first), and the PDF would embed the OTF files and faces the CSS never named.
     Renamed, they only keep fontconfig from being empty, which WeasyPrint warns of.
     """
-    lines = ['<?xml version="1.0"?>', '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
-             "<!-- Made by the book's build: the book's own fonts, never the system's. -->",
-             "<fontconfig>"]
+    lines = [
+        '<?xml version="1.0"?>',
+        '<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">',
+        "<!-- Made by the book's build: the book's own fonts, never the system's. -->",
+        "<fontconfig>",
+    ]
     lines += [f"  <dir>{escape(directory)}</dir>" for directory in directories]
     for directory in directories:
         test = f'<test name="file" compare="contains"><string>{escape(directory)}/</string></test>'
@@ -122,10 +127,8 @@ def _private_folder(key: str) -> Path:
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     user = os.getuid() if hasattr(os, "getuid") else "user"
     folder = Path(tempfile.gettempdir()) / f"bookpress-fonts-{user}-{digest}"
-    try:
+    with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
     if _is_private(folder):
         return folder
     # Someone else made a folder of that name: a configuration read from it could name any
@@ -150,18 +153,21 @@ def _write_atomically(path: Path, text: str) -> None:
 # --- the characters of the sources ----------------------------------------------------------
 
 FONT_FACE = re.compile(r"@font-face\s*\{(?P<body>[^}]*)\}", re.IGNORECASE)
-FAMILY = re.compile(r"font-family\s*:\s*(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^;}]+))",
-                    re.IGNORECASE)
+FAMILY = re.compile(
+    r"font-family\s*:\s*(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|(?P<bare>[^;}]+))", re.IGNORECASE
+)
 FONT_URL = re.compile(r"url\(\s*[\"']?font:(?P<file>[^\"')\s/]+)", re.IGNORECASE)
 #: A face the book carries itself, in layout/fonts/ (the code's): url(fonts/FILE).
 CARRIED_FONT_URL = re.compile(r"url\(\s*[\"']?(?P<file>fonts/[^\"')\s/]+)", re.IGNORECASE)
 CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 #: Drawn as nothing whatever the font (Unicode's Default_Ignorable_Code_Point, which
 #: HarfBuzz hides), or not text at all: the ASCII controls, tabs and line ends.
-IGNORED = re.compile("[\x00-\x1f\x7f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-                     "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
-                     "\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-                     "\U000e0000-\U000e0fff]")
+IGNORED = re.compile(
+    "[\x00-\x1f\x7f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]"
+)
 
 
 def check_characters(root: Path, chapters: Iterable[ChapterSource]) -> None:
@@ -182,23 +188,35 @@ def check_characters(root: Path, chapters: Iterable[ChapterSource]) -> None:
     families = ", ".join(dict.fromkeys(family for _, family in faces))
     for path in _source_files(root, chapters):
         for character, line in missing_characters(_text(path), covered):
-            warn(path, line, f"'{character}' (U+{ord(character):04X}) is not in the book's fonts "
-                 f"({families}); it would print as an empty box",
-                 "remove it or replace it with a character the fonts have, e.g. the name in "
-                 "Latin letters or the sign described in words")
+            warn(
+                path,
+                line,
+                f"'{character}' (U+{ord(character):04X}) is not in the book's fonts "
+                f"({families}); it would print as an empty box",
+                "remove it or replace it with a character the fonts have, e.g. the name in "
+                "Latin letters or the sign described in words",
+            )
 
 
 def book_faces(css: Path) -> list[tuple[Path, str]]:
     """(font file, family) of each @font-face of the stylesheet served from a font package."""
     directories = font_directories()
-    return _faces(css, FONT_URL, lambda name: next(
-        (folder / name for folder in directories if (folder / name).is_file()), None))
+    return _faces(
+        css,
+        FONT_URL,
+        lambda name: next(
+            (folder / name for folder in directories if (folder / name).is_file()), None
+        ),
+    )
 
 
 def carried_faces(css: Path) -> list[tuple[Path, str]]:
     """(font file, family) of each @font-face whose file the book carries in layout/fonts/."""
-    return _faces(css, CARRIED_FONT_URL,
-                  lambda name: css.parent / name if (css.parent / name).is_file() else None)
+    return _faces(
+        css,
+        CARRIED_FONT_URL,
+        lambda name: css.parent / name if (css.parent / name).is_file() else None,
+    )
 
 
 def _faces(css: Path, url_pattern: re.Pattern, locate) -> list[tuple[Path, str]]:
@@ -221,6 +239,7 @@ def _faces(css: Path, url_pattern: re.Pattern, locate) -> list[tuple[Path, str]]
 def covered_characters(paths: tuple[Path, ...]) -> frozenset[str]:
     """Every character one of the fonts has a glyph for (read once per process)."""
     from fontTools.ttLib import TTFont  # installed with WeasyPrint; imported only when checking
+
     covered: set[int] = set()
     tables: set[bytes] = set()
     for path in paths:

@@ -8,8 +8,16 @@ from dataclasses import dataclass
 from .model import BookInfo
 
 #: The licences the imprint can explain, as book.yml usually names them.
-KNOWN_LICENCES = ("CC BY 4.0", "CC BY-SA 4.0", "CC BY-NC 4.0", "CC BY-ND 4.0", "CC BY-NC-SA 4.0",
-                  "CC BY-NC-ND 4.0", "CC0 1.0", "All rights reserved")
+KNOWN_LICENCES = (
+    "CC BY 4.0",
+    "CC BY-SA 4.0",
+    "CC BY-NC 4.0",
+    "CC BY-ND 4.0",
+    "CC BY-NC-SA 4.0",
+    "CC BY-NC-ND 4.0",
+    "CC0 1.0",
+    "All rights reserved",
+)
 
 _CREDIT = "credit it as below"
 _CHANGES = "say if you changed it"
@@ -31,17 +39,38 @@ PERMISSIONS = {
     "BY ND": f"{_SHARE} {_ANY}, provided you {_CREDIT} and {_UNCHANGED}.",
     "BY NC ND": f"{_SHARE}, {_NOT_COMMERCIAL}, provided you {_CREDIT} and {_UNCHANGED}.",
     "CC0": f"{_ADAPT} for any purpose, without asking and without crediting it, though a "
-           "credit as below is welcome.",
+    "credit as below is welcome.",
 }
 #: The licences' titles in full: "Creative Commons Attribution-ShareAlike 4.0 International".
-_PHRASES = (("CREATIVE COMMONS", "CC"), ("ALL RIGHTS RESERVED", "RESERVED"),
-            ("NON COMMERCIAL", "NONCOMMERCIAL"), ("SHARE ALIKE", "SHAREALIKE"),
-            ("NO DERIVATIVES", "NODERIVATIVES"), ("CC ZERO", "CC0"), ("CC 0", "CC0"))
-_ELEMENTS = {"ATTRIBUTION": "BY", "SHAREALIKE": "SA", "NONCOMMERCIAL": "NC",
-             "NODERIVATIVES": "ND", "NODERIVS": "ND"}
+_PHRASES = (
+    ("CREATIVE COMMONS", "CC"),
+    ("ALL RIGHTS RESERVED", "RESERVED"),
+    ("NON COMMERCIAL", "NONCOMMERCIAL"),
+    ("SHARE ALIKE", "SHAREALIKE"),
+    ("NO DERIVATIVES", "NODERIVATIVES"),
+    ("CC ZERO", "CC0"),
+    ("CC 0", "CC0"),
+)
+_ELEMENTS = {
+    "ATTRIBUTION": "BY",
+    "SHAREALIKE": "SA",
+    "NONCOMMERCIAL": "NC",
+    "NODERIVATIVES": "ND",
+    "NODERIVS": "ND",
+}
 #: Words of a licence's title that do not change what it allows (and its version: 4.0).
-_NOISE = {"INTERNATIONAL", "UNPORTED", "GENERIC", "UNIVERSAL", "LICENSE", "LICENCE", "PUBLIC",
-          "DOMAIN", "DEDICATION", "THE"}
+_NOISE = {
+    "INTERNATIONAL",
+    "UNPORTED",
+    "GENERIC",
+    "UNIVERSAL",
+    "LICENSE",
+    "LICENCE",
+    "PUBLIC",
+    "DOMAIN",
+    "DEDICATION",
+    "THE",
+}
 VERSION = re.compile(r"\d+(?:\.\d+)*")
 
 
@@ -59,8 +88,11 @@ def licence_kind(name: str) -> str | None:
     text = " ".join(re.sub(r"[^A-Z0-9.]+", " ", name.upper()).split())
     for phrase, word in _PHRASES:
         text = text.replace(phrase, word)
-    words = {_ELEMENTS.get(word, word) for word in (word.strip(".") for word in text.split())
-             if word and word not in _NOISE and not VERSION.fullmatch(word)}
+    words = {
+        _ELEMENTS.get(word, word)
+        for word in (word.strip(".") for word in text.split())
+        if word and word not in _NOISE and not VERSION.fullmatch(word)
+    }
     if "RESERVED" in words and "CC" not in words:  # "© 2026 A. Teacher. All rights reserved."
         return "reserved"
     if words == {"CC0"}:
@@ -75,13 +107,21 @@ def licence_of(info: BookInfo) -> Licence:
     if kind == "reserved":
         holder = f"\u00a9 {info.date.year} {info.author}. All rights reserved."
         statement = holder if name.rstrip(".").lower() == "all rights reserved" else name
-        return Licence(statement, "Beyond what copyright law allows (short quotations, for "
-                       "example), no part of it may be copied, shared or adapted without "
-                       "permission.", "")
+        return Licence(
+            statement,
+            "Beyond what copyright law allows (short quotations, for "
+            "example), no part of it may be copied, shared or adapted without "
+            "permission.",
+            "",
+        )
     if kind == "CC0":
-        return Licence(f"This book is dedicated to the public domain ({name}).",
-                       PERMISSIONS[kind], name)
+        return Licence(
+            f"This book is dedicated to the public domain ({name}).", PERMISSIONS[kind], name
+        )
     if kind is None:
-        return Licence(f"This book is published under the licence \u201c{name}\u201d.",
-                       "Its terms say what you may copy, share and adapt.", name)
+        return Licence(
+            f"This book is published under the licence \u201c{name}\u201d.",
+            "Its terms say what you may copy, share and adapt.",
+            name,
+        )
     return Licence(f"This book is published under the {name} licence.", PERMISSIONS[kind], name)

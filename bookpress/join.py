@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import sys
 
-from .finish import describe_links, make_accessible, page_labels, promote_headings
+from .tagging import describe_links, make_accessible, page_labels, promote_headings
 
 
 class PublicPath:
@@ -54,9 +54,12 @@ def choose_path(public: bool):
     if public:
         return PublicPath()
     from .engine import FastPath, fast_path_problem
+
     problem = fast_path_problem()
     if problem:
-        print(f"note: {problem}; building with WeasyPrint's documented API only, which is slower.",
-              file=sys.stderr)
+        print(
+            f"note: {problem}; building with WeasyPrint's documented API only, which is slower.",
+            file=sys.stderr,
+        )
         return PublicPath()
     return FastPath()

@@ -21,6 +21,7 @@ with a warning naming its line.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 from dataclasses import dataclass, replace
@@ -59,11 +60,14 @@ CLEARANCE = MARKER_RADIUS + 5
 KEY_ROW = 20  # the height of a row of the key below the map
 SEARCH_STEPS = 20000  # label positions tried before the search settles for fewer labels
 LAT_HINT = "latitude is −90 (south pole) to 90 (north pole); north of the equator is positive"
-LON_HINT = ("longitude is −180 to 180; east of Greenwich is positive (Moscow 37.6, Kolyma 150.8), "
-            "west negative (Mexico City −99.1)")
+LON_HINT = (
+    "longitude is −180 to 180; east of Greenwich is positive (Moscow 37.6, Kolyma 150.8), "
+    "west negative (Mexico City −99.1)"
+)
 
 
 # --- what a map's data file holds ----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Category:
@@ -126,20 +130,33 @@ def _region(document: YamlDocument) -> tuple[float, float, float, float] | None:
     if value is None:
         return None
     hint = "write region: [west, south, east, north] in degrees, e.g. region: [20, 40, 180, 78]"
-    numbers = [_number(item) for item in value] if isinstance(value, list) else []
-    if len(numbers) != 4 or None in numbers:
-        raise document.error("region", f"the region should be four numbers, not {describe(value)}", hint)
+    read = [_number(item) for item in value] if isinstance(value, list) else []
+    numbers = [number for number in read if number is not None]
+    if len(read) != 4 or len(numbers) != 4:
+        raise document.error(
+            "region", f"the region should be four numbers, not {describe(value)}", hint
+        )
     west, south, east, north = numbers
     if not (-180 <= west < east <= 180):
-        raise document.error("region", f"the region's west and east ({shown(west)}, {shown(east)}) "
-                             "should be longitudes from −180 to 180, west first", LON_HINT)
+        raise document.error(
+            "region",
+            f"the region's west and east ({shown(west)}, {shown(east)}) "
+            "should be longitudes from −180 to 180, west first",
+            LON_HINT,
+        )
     if not (-MAX_LATITUDE <= south < north <= MAX_LATITUDE):
-        raise document.error("region", f"the region's south and north ({shown(south)}, {shown(north)}) "
-                             f"should be latitudes from −{MAX_LATITUDE} to {MAX_LATITUDE}, south first",
-                             "a map of the poles is not drawn; " + hint)
+        raise document.error(
+            "region",
+            f"the region's south and north ({shown(south)}, {shown(north)}) "
+            f"should be latitudes from −{MAX_LATITUDE} to {MAX_LATITUDE}, south first",
+            "a map of the poles is not drawn; " + hint,
+        )
     if east - west < MIN_SPAN or north - south < MIN_SPAN:
-        raise document.error("region", f"the region is smaller than {MIN_SPAN}° each way",
-                             "widen it, or leave region out to fit the map to its places")
+        raise document.error(
+            "region",
+            f"the region is smaller than {MIN_SPAN}° each way",
+            "widen it, or leave region out to fit the map to its places",
+        )
     return west, south, east, north
 
 
@@ -148,12 +165,18 @@ def _categories(document: YamlDocument) -> tuple[Category, ...]:
     if value is None:
         return ()
     if not isinstance(value, dict) or not value:
-        raise document.error("categories", f"'categories' should be a group of keys, not {describe(value)}",
-                             "write each category on its own line below it: "
-                             "'  camp: {label: Camp complex}'")
+        raise document.error(
+            "categories",
+            f"'categories' should be a group of keys, not {describe(value)}",
+            "write each category on its own line below it: '  camp: {label: Camp complex}'",
+        )
     if len(value) > MAX_CATEGORIES:
-        raise document.error("categories", f"the map has {len(value)} categories; "
-                             f"a key of more than {MAX_CATEGORIES} is hard to read", "merge some of them")
+        raise document.error(
+            "categories",
+            f"the map has {len(value)} categories; "
+            f"a key of more than {MAX_CATEGORIES} is hard to read",
+            "merge some of them",
+        )
     lines = document.key_lines("categories")
     errors, categories = [], []
     for number, (name, entry) in enumerate(value.items()):
@@ -168,8 +191,12 @@ def _categories(document: YamlDocument) -> tuple[Category, ...]:
 
 def _category(name, entry, number: int, path: Path, line: int) -> Category:
     if not isinstance(entry, dict):
-        raise BookError(path, line, f"the category '{shown(name)}' should have a label, "
-                        f"not {describe(entry)}", f"write {shown(name)}: {{label: What it is}}")
+        raise BookError(
+            path,
+            line,
+            f"the category '{shown(name)}' should have a label, not {describe(entry)}",
+            f"write {shown(name)}: {{label: What it is}}",
+        )
     for key in entry:
         if key not in CATEGORY_KEYS:
             raise BookError(path, line, *unknown_key(key, CATEGORY_KEYS))
@@ -178,25 +205,43 @@ def _category(name, entry, number: int, path: Path, line: int) -> Category:
         raise BookError(path, line, *problem)
     marker = entry.get("marker", MARKERS[number % len(MARKERS)])
     if marker not in MARKERS:
-        raise BookError(path, line, f"unknown marker '{shown(marker)}'",
-                        did_you_mean(marker, MARKERS) or f"the markers are: {', '.join(MARKERS)}")
+        raise BookError(
+            path,
+            line,
+            f"unknown marker '{shown(marker)}'",
+            did_you_mean(marker, MARKERS) or f"the markers are: {', '.join(MARKERS)}",
+        )
     return Category(str(name), " ".join(entry["label"].split()), marker, COLOURS[number])
 
 
 def _places(document: YamlDocument, categories, region) -> tuple[Place, ...]:
     entries = document.get("places")
     if not isinstance(entries, list) or not entries:
-        raise document.error("places" if "places" in document.data else None, "a map needs a list of places",
-                             "list them under 'places:', each starting with '- name:' "
-                             "and with lat: and lon: below it")
+        raise document.error(
+            "places" if "places" in document.data else None,
+            "a map needs a list of places",
+            "list them under 'places:', each starting with '- name:' "
+            "and with lat: and lon: below it",
+        )
     if len(entries) > MAX_PLACES:
-        raise document.error("places", f"the map has {len(entries)} places; at most {MAX_PLACES} "
-                             "can be labelled on a page", "split it into two maps of smaller regions")
+        raise document.error(
+            "places",
+            f"the map has {len(entries)} places; at most {MAX_PLACES} can be labelled on a page",
+            "split it into two maps of smaller regions",
+        )
     errors, places = [], []
     for number, (entry, line) in enumerate(document.items("places")):
         try:
-            places.append(_place(entry, line, document.key_lines("places", number), document.path,
-                                 categories, region))
+            places.append(
+                _place(
+                    entry,
+                    line,
+                    document.key_lines("places", number),
+                    document.path,
+                    categories,
+                    region,
+                )
+            )
         except BookError as error:
             errors.append(error)
     raise_all(errors)
@@ -205,8 +250,12 @@ def _places(document: YamlDocument, categories, region) -> tuple[Place, ...]:
 
 def _place(entry, line: int, lines: dict[str, int], path: Path, categories, region) -> Place:
     if not isinstance(entry, dict):
-        raise BookError(path, line, f"this entry is {describe(entry)}, not a place",
-                        "write each place as '- name: …' with 'lat: …' and 'lon: …' below it")
+        raise BookError(
+            path,
+            line,
+            f"this entry is {describe(entry)}, not a place",
+            "write each place as '- name: …' with 'lat: …' and 'lon: …' below it",
+        )
     for key in entry:
         if key not in PLACE_KEYS:
             raise BookError(path, lines.get(str(key), line), *unknown_key(key, PLACE_KEYS))
@@ -215,40 +264,67 @@ def _place(entry, line: int, lines: dict[str, int], path: Path, categories, regi
     lon = _coordinate(entry, "lon", 180, LON_HINT, path, lines.get("lon", line), name)
     category = _place_category(entry, categories, path, lines.get("category", line), name)
     if region is not None and not (region[0] <= lon <= region[2] and region[1] <= lat <= region[3]):
-        raise BookError(path, line, f"'{shown(name)}' ({shown(lat)}, {shown(lon)}) lies outside "
-                        f"the map's region [{', '.join(map(shown, region))}]",
-                        "check its lat and lon (north and east are positive), or widen the region "
-                        "(west, south, east, north), or leave region out to fit the map to its places")
+        raise BookError(
+            path,
+            line,
+            f"'{shown(name)}' ({shown(lat)}, {shown(lon)}) lies outside "
+            f"the map's region [{', '.join(map(shown, region))}]",
+            "check its lat and lon (north and east are positive), or widen the region "
+            "(west, south, east, north), or leave region out to fit the map to its places",
+        )
     return Place(name, lat, lon, category, line)
 
 
 def _place_name(entry: dict, path: Path, line: int) -> str:
     value = entry.get("name")
     problem = text_problem("name", value)
-    if problem:
-        raise BookError(path, line, "this place has no name" if value is None else problem[0],
-                        "add name: what the label on the map says" if value is None else problem[1])
+    if problem or value is None:
+        raise BookError(
+            path,
+            line,
+            "this place has no name" if value is None or not problem else problem[0],
+            "add name: what the label on the map says"
+            if value is None or not problem
+            else problem[1],
+        )
     name = " ".join(value.split())
     if len(name) > MAX_NAME:
-        raise BookError(path, line, f"the name is {len(name)} characters long; at most {MAX_NAME} "
-                        "fit beside a marker", "shorten it; the text can say more")
+        raise BookError(
+            path,
+            line,
+            f"the name is {len(name)} characters long; at most {MAX_NAME} fit beside a marker",
+            "shorten it; the text can say more",
+        )
     return name
 
 
-def _coordinate(entry: dict, key: str, limit: int, hint: str, path: Path, line: int, name: str) -> float:
+def _coordinate(
+    entry: dict, key: str, limit: int, hint: str, path: Path, line: int, name: str
+) -> float:
     value = entry.get(key)
     if value is None:
-        raise BookError(path, line, f"'{shown(name)}' has no {key}",
-                        f"add {key}: a number of degrees; {hint}")
+        raise BookError(
+            path, line, f"'{shown(name)}' has no {key}", f"add {key}: a number of degrees; {hint}"
+        )
     number = _number(value)
     if number is None:
-        what = "'.nan'" if isinstance(value, float) else describe(value)  # a float _number refused is .nan
-        raise BookError(path, line, f"the {key} of '{shown(name)}' is {what}, not a number",
-                        f"write degrees as a decimal number, without quotes or °: {key}: 62.5 "
-                        f"(62° 30′ is 62.5); {hint}")
+        what = (
+            "'.nan'" if isinstance(value, float) else describe(value)
+        )  # a float _number refused is .nan
+        raise BookError(
+            path,
+            line,
+            f"the {key} of '{shown(name)}' is {what}, not a number",
+            f"write degrees as a decimal number, without quotes or °: {key}: 62.5 "
+            f"(62° 30′ is 62.5); {hint}",
+        )
     if not -limit <= number <= limit:
-        raise BookError(path, line, f"the {key} of '{shown(name)}' is {shown(value)}, "
-                        f"outside −{limit} to {limit}", hint)
+        raise BookError(
+            path,
+            line,
+            f"the {key} of '{shown(name)}' is {shown(value)}, outside −{limit} to {limit}",
+            hint,
+        )
     return number
 
 
@@ -260,12 +336,19 @@ def _place_category(entry: dict, categories, path: Path, line: int, name: str) -
     if str(value) in names:
         return str(value)
     if not names:
-        raise BookError(path, line, f"'{shown(name)}' has the category '{shown(value)}', "
-                        "but the map has no categories",
-                        f"add them above the places: 'categories:' with a line "
-                        f"'  {shown(value)}: {{label: What it is}}' below it")
-    raise BookError(path, line, f"unknown category '{shown(value)}' for '{shown(name)}'",
-                    did_you_mean(value, names) or f"the categories are: {', '.join(names)}")
+        raise BookError(
+            path,
+            line,
+            f"'{shown(name)}' has the category '{shown(value)}', but the map has no categories",
+            f"add them above the places: 'categories:' with a line "
+            f"'  {shown(value)}: {{label: What it is}}' below it",
+        )
+    raise BookError(
+        path,
+        line,
+        f"unknown category '{shown(value)}' for '{shown(name)}'",
+        did_you_mean(value, names) or f"the categories are: {', '.join(names)}",
+    )
 
 
 def fitted_region(places) -> tuple[float, float, float, float]:
@@ -274,11 +357,16 @@ def fitted_region(places) -> tuple[float, float, float, float]:
     lats, lons = [place.lat for place in places], [place.lon for place in places]
     lat_pad = max(2.0, (max(lats) - min(lats)) / 8)
     lon_pad = max(2.0, (max(lons) - min(lons)) / 8)
-    return (max(-180.0, min(lons) - lon_pad), max(-MAX_LATITUDE, min(lats) - lat_pad),
-            min(180.0, max(lons) + lon_pad), min(MAX_LATITUDE, max(lats) + lat_pad))
+    return (
+        max(-180.0, min(lons) - lon_pad),
+        max(-MAX_LATITUDE, min(lats) - lat_pad),
+        min(180.0, max(lons) + lon_pad),
+        min(MAX_LATITUDE, max(lats) + lat_pad),
+    )
 
 
 # --- the projection ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Projection:
@@ -305,7 +393,9 @@ class Projection:
     def name(self) -> str:
         if not self.n:
             return "Mercator"
-        return "Lambert conformal conic, standard parallels {:.1f}° and {:.1f}°".format(*self.parallels)
+        return "Lambert conformal conic, standard parallels {:.1f}° and {:.1f}°".format(
+            *self.parallels
+        )
 
     def forward(self, lat: float, lon: float) -> tuple[float, float]:
         """(x, y) in km, y northwards, for a point of the sphere; lon need not be in −180…180."""
@@ -319,8 +409,10 @@ class Projection:
         """(lat, lon) of a point of the plane; lon measured on from the central meridian,
         so that it may pass 180 (the geographic clip box is continuous)."""
         if not self.n:
-            return (math.degrees(2 * math.atan(math.exp(y / (EARTH_RADIUS * self.f))) - math.pi / 2),
-                    self.lon0 + math.degrees(x / (EARTH_RADIUS * self.f)))
+            return (
+                math.degrees(2 * math.atan(math.exp(y / (EARTH_RADIUS * self.f))) - math.pi / 2),
+                self.lon0 + math.degrees(x / (EARTH_RADIUS * self.f)),
+            )
         sign = 1 if self.n > 0 else -1
         rho = sign * math.hypot(x, y)
         theta = math.atan2(sign * x, -sign * y)
@@ -347,6 +439,7 @@ def _t(phi: float) -> float:
 
 # --- the drawing ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Label:
     text: str
@@ -366,7 +459,7 @@ class Marker:
     colour: str
     x: float
     y: float
-    place: Place
+    place: Place | None  # None: a marker in the key
     label: Label | None
 
 
@@ -399,7 +492,7 @@ class MapFigure:
     graticule: str
     markers: tuple[Marker, ...]
     key: tuple[KeyEntry, ...]
-    scale_bar: ScaleBar
+    scale_bar: ScaleBar | None  # None until the frame is known
     categories: tuple[Category, ...]
     credit: str
 
@@ -412,10 +505,12 @@ class MapFigure:
     def groups(self) -> list[tuple[str, list[str]]]:
         """(category label, place names) in the key's order, the places without one last:
         the map as a list, for screens too narrow for the drawing."""
-        groups = [(category.label, [marker.place.name for marker in self.markers
-                                    if marker.place.category == category.name])
-                  for category in self.categories]
-        others = [marker.place.name for marker in self.markers if not marker.place.category]
+        places = [marker.place for marker in self.markers if marker.place is not None]
+        groups = [
+            (category.label, [place.name for place in places if place.category == category.name])
+            for category in self.categories
+        ]
+        others = [place.name for place in places if not place.category]
         groups += [("Places" if not self.categories else "Other places", others)]
         return [(label, names) for label, names in groups if names]
 
@@ -423,17 +518,35 @@ class MapFigure:
 def drawn_map(region, categories, places, credit: str, path: Path) -> MapFigure:
     projection = Projection.for_region(*region)
     west, north, units, frame = _frame(projection, region)
-    layout = MapFigure(region, projection, frame, 0.0, (west, north, units), "", "", "", (), (),
-                       None, categories, credit)  # a first version, to project with
+    layout = MapFigure(
+        region,
+        projection,
+        frame,
+        0.0,
+        (west, north, units),
+        "",
+        "",
+        "",
+        (),
+        (),
+        None,
+        categories,
+        credit,
+    )  # a first version, to project with
     clip = _clip_box(projection, layout)
     base = base_map(path.parent.parent / "layout" / BASE_MAP)
     markers = _markers(layout, places, categories, path)
     key, key_height = _key(layout, markers, categories)
-    return replace(layout, height=round(frame[1] + frame[3] + key_height, 1),
-                   land=_path(_polygons(base.land, clip, layout), closed=True),
-                   borders=_path(_lines(base.borders, clip, layout)),
-                   graticule=_path(_lines(_graticule(clip, region), clip, layout)),
-                   markers=markers, key=key, scale_bar=_scale_bar(layout))
+    return replace(
+        layout,
+        height=round(frame[1] + frame[3] + key_height, 1),
+        land=_path(_polygons(base.land, clip, layout), closed=True),
+        borders=_path(_lines(base.borders, clip, layout)),
+        graticule=_path(_lines(_graticule(clip, region), clip, layout)),
+        markers=markers,
+        key=key,
+        scale_bar=_scale_bar(layout),
+    )
 
 
 def _frame(projection: Projection, region):
@@ -444,7 +557,12 @@ def _frame(projection: Projection, region):
     width, height = max(xs) - min(xs), max(ys) - min(ys)
     units = min((WIDTH - 2) / width, MAX_MAP_HEIGHT / height)
     frame_width, frame_height = width * units, height * units
-    frame = (round((WIDTH - frame_width) / 2, 3), 1.0, round(frame_width, 3), round(frame_height, 3))
+    frame = (
+        round((WIDTH - frame_width) / 2, 3),
+        1.0,
+        round(frame_width, 3),
+        round(frame_height, 3),
+    )
     return min(xs), max(ys), units, frame
 
 
@@ -454,8 +572,12 @@ def _outline(region, steps: int) -> list[tuple[float, float]]:
     points = []
     for i in range(steps):
         along = i / steps
-        points += [(south, west + (east - west) * along), (south + (north - south) * along, east),
-                   (north, east - (east - west) * along), (north - (north - south) * along, west)]
+        points += [
+            (south, west + (east - west) * along),
+            (south + (north - south) * along, east),
+            (north, east - (east - west) * along),
+            (north - (north - south) * along, west),
+        ]
     return points
 
 
@@ -468,15 +590,21 @@ def _clip_box(projection: Projection, layout: MapFigure) -> tuple[float, float, 
     for i in range(65):
         along = i / 64
         for fx, fy in ((along, 0), (along, 1), (0, along), (1, along)):
-            points.append(projection.inverse(west + fx * width / units, north - fy * height / units))
+            points.append(
+                projection.inverse(west + fx * width / units, north - fy * height / units)
+            )
     lats, lons = [lat for lat, _ in points], [lon for _, lon in points]
     pole = 90 if projection.n >= 0 else -90
     px, py = layout.to_drawing(pole, projection.lon0) if projection.n else (-1, -1)
     if x0 <= px <= x0 + width and 1 <= py <= 1 + height:  # the pole is on the map: all round it
         lons = [projection.lon0 - 180, projection.lon0 + 180]
         lats.append(pole)
-    return (max(min(lons) - 1, projection.lon0 - 179.9), max(min(lats) - 1, -89.9),
-            min(max(lons) + 1, projection.lon0 + 179.9), min(max(lats) + 1, 89.9))
+    return (
+        max(min(lons) - 1, projection.lon0 - 179.9),
+        max(min(lats) - 1, -89.9),
+        min(max(lons) + 1, projection.lon0 + 179.9),
+        min(max(lats) + 1, 89.9),
+    )
 
 
 def _graticule(clip, region) -> list[list[tuple[float, float]]]:
@@ -484,7 +612,7 @@ def _graticule(clip, region) -> list[list[tuple[float, float]]]:
     span = max(region[2] - region[0], region[3] - region[1])
     step = next((step for step in (1, 2, 5, 10, 15, 20, 30) if span / step <= 8), 30)
     west, south, east, north = clip
-    lines = []
+    lines: list[list[tuple[float, float]]] = []
     for lon in range(math.ceil(west / step) * step, math.floor(east / step) * step + 1, step):
         lines.append([(lon, south), (lon, north)])
     for lat in range(math.ceil(south / step) * step, math.floor(north / step) * step + 1, step):
@@ -493,6 +621,7 @@ def _graticule(clip, region) -> list[list[tuple[float, float]]]:
 
 
 # --- the base map: land and borders, cut to the map and projected ----------------------------
+
 
 @dataclass(frozen=True)
 class BaseMap:
@@ -507,12 +636,18 @@ def base_map(path: Path) -> BaseMap:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         steps = data["steps_per_degree"]
-        return BaseMap(tuple(_decoded(ring, steps) for ring in data["land"]),
-                       tuple(_decoded(line, steps) for line in data["borders"]), data["attribution"])
+        return BaseMap(
+            tuple(_decoded(ring, steps) for ring in data["land"]),
+            tuple(_decoded(line, steps) for line in data["borders"]),
+            data["attribution"],
+        )
     except (OSError, ValueError, KeyError, TypeError):
-        raise BookError(path, None, "the base map of the book's maps cannot be read",
-                        "restore it from the repository, or make it again: "
-                        "see layout/maps/README.md") from None
+        raise BookError(
+            path,
+            None,
+            "the base map of the book's maps cannot be read",
+            "restore it from the repository, or make it again: see layout/maps/README.md",
+        ) from None
 
 
 def _decoded(numbers: list[int], steps: int) -> tuple[tuple[float, float], ...]:
@@ -544,8 +679,9 @@ def _polygons(rings, clip, layout: MapFigure) -> list[list[tuple[float, float]]]
         for shape in _shifted(ring, clip):
             cut = clip_ring(shape, clip)
             if len(cut) >= 3:
-                projected = clip_ring([layout.to_drawing(lat, lon) for lon, lat in _densified(cut + cut[:1])],
-                                      frame)
+                projected = clip_ring(
+                    [layout.to_drawing(lat, lon) for lon, lat in _densified(cut + cut[:1])], frame
+                )
                 if len(projected) >= 3:
                     drawn.append(projected)
     return drawn
@@ -571,7 +707,7 @@ def _densified(points, step: float = 1.0) -> list[tuple[float, float]]:
     """Points added along every leg longer than step degrees: a parallel is curved on a conic,
     and a leg drawn straight between its ends would cut across the map."""
     dense = [points[0]]
-    for (x1, y1), (x2, y2) in zip(points, points[1:]):
+    for (x1, y1), (x2, y2) in itertools.pairwise(points):
         count = math.ceil(max(abs(x2 - x1), abs(y2 - y1)) / step)
         dense += [(x1 + (x2 - x1) * i / count, y1 + (y2 - y1) * i / count) for i in range(1, count)]
         dense.append((x2, y2))
@@ -580,7 +716,12 @@ def _densified(points, step: float = 1.0) -> list[tuple[float, float]]:
 
 def clip_ring(points, box) -> list[tuple[float, float]]:
     """Sutherland and Hodgman: a ring cut to a box (x0, y0, x1, y1), one edge at a time."""
-    for axis, limit, below in ((0, box[0], False), (0, box[2], True), (1, box[1], False), (1, box[3], True)):
+    for axis, limit, below in (
+        (0, box[0], False),
+        (0, box[2], True),
+        (1, box[1], False),
+        (1, box[3], True),
+    ):
         if not points:
             break
         kept, previous = [], points[-1]
@@ -605,7 +746,7 @@ def clip_line(points, box) -> list[list[tuple[float, float]]]:
     """The pieces of a line inside a box: Liang and Barsky's cut of each leg, joined where
     one leg goes on from the last."""
     pieces: list[list[tuple[float, float]]] = []
-    for start, end in zip(points, points[1:]):
+    for start, end in itertools.pairwise(points):
         leg = _clipped_leg(start, end, box)
         if leg is None:
             continue
@@ -655,19 +796,31 @@ def _path(shapes, closed: bool = False) -> str:
 
 # --- markers and their labels --------------------------------------------------------------
 
+
 @functools.cache
 def label_metrics() -> tuple[dict[str, float], float, float, float]:
     """(advance of each character, advance of a missing one, ascent, descent) of the labels'
     face at LABEL_SIZE, in drawing units, from the font file the book prints with."""
     from fontTools.ttLib import TTFont  # installed with WeasyPrint; needed only for maps
+
     from .fonts import font_directories
-    path = next(folder / LABEL_FONT for folder in font_directories() if (folder / LABEL_FONT).is_file())
+
+    path = next(
+        folder / LABEL_FONT for folder in font_directories() if (folder / LABEL_FONT).is_file()
+    )
     with TTFont(path, lazy=True) as font:
         units = LABEL_SIZE / font["head"].unitsPerEm
         metrics = font["hmtx"].metrics
-        advances = {chr(code): metrics[glyph][0] * units for code, glyph in font.getBestCmap().items()}
+        advances = {
+            chr(code): metrics[glyph][0] * units for code, glyph in font.getBestCmap().items()
+        }
         missing = metrics[font.getGlyphOrder()[0]][0] * units
-        return advances, missing, font["OS/2"].sTypoAscender * units, -font["OS/2"].sTypoDescender * units
+        return (
+            advances,
+            missing,
+            font["OS/2"].sTypoAscender * units,
+            -font["OS/2"].sTypoDescender * units,
+        )
 
 
 def text_width(text: str) -> float:
@@ -686,19 +839,33 @@ def label_box(label: Label) -> tuple[float, float, float, float]:
 def _markers(layout: MapFigure, places, categories, path: Path) -> tuple[Marker, ...]:
     kinds = {category.name: (category.marker, category.colour) for category in categories}
     points = [layout.to_drawing(place.lat, place.lon) for place in places]
-    candidates = [_candidates(place.name, x, y) for place, (x, y) in zip(places, points)]
+    candidates = [
+        _candidates(place.name, x, y) for place, (x, y) in zip(places, points, strict=True)
+    ]
     frame = _frame_box(layout)
-    free = [[label for label in labels if _inside(label_box(label), frame)
-             and not any(_covers(label_box(label), point, OWN_CLEARANCE if point == own else CLEARANCE)
-                         for point in points)]
-            for labels, own in zip(candidates, points)]
+    free = [
+        [
+            label
+            for label in labels
+            if _inside(label_box(label), frame)
+            and not any(
+                _covers(label_box(label), point, OWN_CLEARANCE if point == own else CLEARANCE)
+                for point in points
+            )
+        ]
+        for labels, own in zip(candidates, points, strict=True)
+    ]
     chosen = placed_labels(free)
     markers = []
-    for place, (x, y), label in zip(places, points, chosen):
+    for place, (x, y), label in zip(places, points, chosen, strict=True):
         if label is None:
-            warn(path, place.line, f"the label '{place.name}' finds no place beside its marker "
-                 "that overlaps no other label and stays on the map: it is left out of the drawing",
-                 "shorten the name, leave out a place close to it, or widen the region")
+            warn(
+                path,
+                place.line,
+                f"the label '{place.name}' finds no place beside its marker "
+                "that overlaps no other label and stays on the map: it is left out of the drawing",
+                "shorten the name, leave out a place close to it, or widen the region",
+            )
         shape, colour = kinds.get(place.category, UNCATEGORISED)
         markers.append(Marker(shape, colour, round(x, 2), round(y, 2), place, label))
     return tuple(markers)
@@ -713,15 +880,26 @@ def _candidates(text: str, x: float, y: float) -> list[Label]:
     near, far = LABEL_GAP * 0.7, LABEL_GAP
     right, left, centre = x + far, x - far - width, x - width / 2
     above, below = y - near - descent, y + near + ascent
-    places = [(right, middle), (x + near, above), (x + near, below), (left, middle),
-              (x - near - width, above), (x - near - width, below),
-              (centre, y - far - descent), (centre, y + far + ascent)]
+    places = [
+        (right, middle),
+        (x + near, above),
+        (x + near, below),
+        (left, middle),
+        (x - near - width, above),
+        (x - near - width, below),
+        (centre, y - far - descent),
+        (centre, y + far + ascent),
+    ]
     return [Label(text, round(lx, 2), round(ly, 2), round(width, 2)) for lx, ly in places]
 
 
 def _inside(box, frame) -> bool:
-    return (box[0] >= frame[0] + 2 and box[1] >= frame[1] + 2 and box[2] <= frame[2] - 2
-            and box[3] <= frame[3] - 2)
+    return (
+        box[0] >= frame[0] + 2
+        and box[1] >= frame[1] + 2
+        and box[2] <= frame[2] - 2
+        and box[3] <= frame[3] - 2
+    )
 
 
 def _covers(box, point, clearance: float) -> bool:
@@ -732,8 +910,12 @@ def _covers(box, point, clearance: float) -> bool:
 
 
 def _overlap(one, other, padding: float = 0.0) -> bool:
-    return (one[0] < other[2] + padding and other[0] < one[2] + padding
-            and one[1] < other[3] + padding and other[1] < one[3] + padding)
+    return (
+        one[0] < other[2] + padding
+        and other[0] < one[2] + padding
+        and one[1] < other[3] + padding
+        and other[1] < one[3] + padding
+    )
 
 
 def placed_labels(free: list[list[Label]]) -> list[Label | None]:
@@ -780,18 +962,27 @@ SCALE_ROOM = 170  # of the row below the frame, kept for the scale bar at its ri
 def _key(layout: MapFigure, markers, categories) -> tuple[tuple[KeyEntry, ...], float]:
     """A marker and a label for each category a place has, in rows below the frame; and the
     height of the rows (one at least, which the scale bar shares)."""
-    used = [category for category in categories if any(m.place.category == category.name for m in markers)]
+    used = [
+        category
+        for category in categories
+        if any(m.place.category == category.name for m in markers)
+    ]
     x0, y0, width, height = layout.frame
     _, _, ascent, descent = label_metrics()
-    entries, x, row = [], x0 + MARKER_RADIUS + 1, 0
+    entries: list[KeyEntry] = []
+    x, row = x0 + MARKER_RADIUS + 1, 0
     for category in used:
         label_width = text_width(category.label)
         if x + 12 + label_width > x0 + width - SCALE_ROOM and entries:
             x, row = x0 + MARKER_RADIUS + 1, row + 1
         y = y0 + height + 15 + row * KEY_ROW
         marker = Marker(category.marker, category.colour, round(x, 2), round(y, 2), None, None)
-        label = Label(category.label, round(x + 10, 2), round(y + (ascent - descent) / 2, 2),
-                      round(label_width, 2))
+        label = Label(
+            category.label,
+            round(x + 10, 2),
+            round(y + (ascent - descent) / 2, 2),
+            round(label_width, 2),
+        )
         entries.append(KeyEntry(marker, label))
         x += 10 + label_width + 18
     return tuple(entries), (row + 1) * KEY_ROW + 6
@@ -803,13 +994,23 @@ def _scale_bar(layout: MapFigure) -> ScaleBar:
     west, north, units = layout.origin
     centre_lat, _ = layout.projection.inverse(west + width / 2 / units, north - height / 2 / units)
     per_km = units * layout.projection.scale(centre_lat)
-    kilometres = max(step * 10 ** power for power in range(0, 5) for step in (1, 2, 5)
-                     if step * 10 ** power * per_km <= 120)
+    kilometres = max(
+        step * 10**power
+        for power in range(5)
+        for step in (1, 2, 5)
+        if step * 10**power * per_km <= 120
+    )
     text = f"{kilometres:,} km"
     text_width_ = text_width(text)
     _, _, ascent, descent = label_metrics()
     y = y0 + height + 15
-    label = Label(text, round(x0 + width - text_width_ - 2, 2), round(y + (ascent - descent) / 2, 2),
-                  round(text_width_, 2))
+    label = Label(
+        text,
+        round(x0 + width - text_width_ - 2, 2),
+        round(y + (ascent - descent) / 2, 2),
+        round(text_width_, 2),
+    )
     length = kilometres * per_km
-    return ScaleBar(round(label.x - 8 - length, 2), round(y, 2), round(length, 3), kilometres, label)
+    return ScaleBar(
+        round(label.x - 8 - length, 2), round(y, 2), round(length, 3), kilometres, label
+    )

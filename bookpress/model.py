@@ -9,26 +9,10 @@ from typing import Any
 
 PAPER_SIZES = ("a4", "letter")
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3u")
-#: The booklet's page, half the sheet it is imposed on.
-HALF_PAPER = {"a4": "a5", "letter": "half-letter"}
 TEACHER_BLOCK = "teacher"  # ::: teacher … ::: is in the teacher's edition only
 
-#: Each product and what it is, as --help shows it.
-PRODUCTS = {
-    "book": "the reading edition: build/book.pdf (A4, or US Letter with --paper letter)",
-    "booklet": "a fold-and-staple booklet: build/booklet.pdf, A5 pages two-up on A4 (half-letter on Letter)",
-    "handouts": "one PDF per chapter and a revision sheet: build/handouts/, with the book's page numbers",
-    "teacher": "the teacher's edition, with the teacher's notes: build/teacher.pdf",
-    "large-print": "a large-print edition (16 pt, unjustified, one column): build/large-print.pdf",
-    "web": "the web edition: build/book.html, one self-contained page for screens and phones",
-    "epub": "the EPUB 3 edition: build/book.epub, for e-readers, with the printed page numbers",
-}
-#: The products made from the reading edition's layout: one job lays it out for all of them.
-FROM_READING_EDITION = ("book", "handouts", "web", "epub")
 #: Set to 1 in the environment (or pass --public-path) to build by WeasyPrint's documented API only.
 PUBLIC_PATH_VARIABLE = "BOOKPRESS_PUBLIC_PATH"
-BOOKLET_INSTRUCTIONS = ("print double-sided, flip on the short edge; fold the stack in half "
-                        "and staple twice on the fold")
 
 
 @dataclass(frozen=True)
@@ -58,11 +42,12 @@ class Edition:
     bleed: str | None = None
     crop_marks: bool = False
     pdf_variant: str | None = "pdf/ua-1"
+    css: tuple[str, ...] = ()  # the product's own stylesheets in layout/, laid over the paper's
 
     @property
     def stylesheets(self) -> tuple[str, ...]:
         """The stylesheets of layout/ laid over book.css, in order."""
-        return (f"paper-{self.paper}.css",) + (("large-print.css",) if self.large_print else ())
+        return (f"paper-{self.paper}.css", *self.css)
 
     @property
     def dropped_blocks(self) -> frozenset[str]:
@@ -109,7 +94,8 @@ class ChapterSource:
     data_path: Path | None = None
     figures: tuple = ()  # (source as written, FigureData) of the figures drawn from data
     caption: str | None = None  # of the table or figure the chapter's template draws
-    key_dates: tuple = ()  # TimelineEvent of the book's timeline tagged with this chapter, in date order
+    # The TimelineEvents of the book's timeline tagged with this chapter, in date order.
+    key_dates: tuple = ()
 
     def line_naming(self, *needles: str) -> int | None:
         """The first line of the body that holds one of the needles, to point the teacher there."""
@@ -170,7 +156,7 @@ class ContentsEntry:
     heading: Heading
     folio: str
     number: int | None = None
-    children: tuple["ContentsEntry", ...] = field(default=())
+    children: tuple[ContentsEntry, ...] = field(default=())
 
 
 CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level headings
@@ -179,5 +165,9 @@ CONTENTS_LEVEL = 2  # the contents lists chapters and their second-level heading
 def contents_entry(headings: tuple[Heading, ...], number: int | None, folio_of) -> ContentsEntry:
     """A part's line of the contents (its first heading), with its sections under it."""
     title, *sections = headings
-    return ContentsEntry(title, folio_of(title), number,
-                         tuple(ContentsEntry(h, folio_of(h)) for h in sections if h.level == CONTENTS_LEVEL))
+    return ContentsEntry(
+        title,
+        folio_of(title),
+        number,
+        tuple(ContentsEntry(h, folio_of(h)) for h in sections if h.level == CONTENTS_LEVEL),
+    )

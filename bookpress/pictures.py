@@ -13,7 +13,16 @@ from markdown import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from .errors import BookError, raise_all, warn
-from .sources import is_file, load_yaml, read_text, text_problem, unknown_key
+from .sources import (
+    IMAGE,
+    URL_SCHEME,
+    is_file,
+    load_yaml,
+    local_path,
+    read_text,
+    text_problem,
+    unknown_key,
+)
 
 #: The keys of a picture's credit file (assets/NAME.yml beside assets/NAME.jpg).
 CREDIT_KEYS = ("creator", "source", "licence", "url")
@@ -24,7 +33,9 @@ CREDIT_LINE = re.compile(r"^\s*Credit:[ \t]*", re.IGNORECASE)
 #: page reads, with picture_credits below.
 PICTURE_FIGURE = re.compile(
     r'<figure class="picture" id="(?P<id>[^"]*)" data-credit="(?P<credit>[^"]*)"[^>]*>'
-    r'.*?<span class="figure-label">(?P<label>[^<]*?)\.?</span>', re.DOTALL)
+    r'.*?<span class="figure-label">(?P<label>[^<]*?)\.?</span>',
+    re.DOTALL,
+)
 PICTURE_CLASS = "picture"  # of the paragraph the Markdown stage marks, and of the figure
 CREDIT_CLASS = "credit"
 
@@ -50,8 +61,14 @@ def picture_credits(html: str) -> list[tuple[str, str, str]]:
     html is any HTML the render stage made: a chapter, a section, the whole book. A picture
     without a credit is listed with an empty credit.
     """
-    return [(htmllib.unescape(match["id"]), htmllib.unescape(match["label"]).strip(),
-             htmllib.unescape(match["credit"])) for match in PICTURE_FIGURE.finditer(html)]
+    return [
+        (
+            htmllib.unescape(match["id"]),
+            htmllib.unescape(match["label"]).strip(),
+            htmllib.unescape(match["credit"]),
+        )
+        for match in PICTURE_FIGURE.finditer(html)
+    ]
 
 
 def credit_file(picture: Path) -> Path:
@@ -63,36 +80,46 @@ def load_credit(path: Path) -> Credit:
     """A picture's credit file, checked: each problem with its line."""
     document = load_yaml(read_text(path), path)
     if not isinstance(document.data, dict):
-        raise document.error(None, "a picture's credit file holds the keys creator, source and licence",
-                             "write, e.g.: creator: Unknown photographer / source: Wikimedia Commons / "
-                             "licence: Public domain, each on a line of its own")
-    errors = [document.error(key, *unknown_key(key, CREDIT_KEYS))
-              for key in document.data if key not in CREDIT_KEYS]
+        raise document.error(
+            None,
+            "a picture's credit file holds the keys creator, source and licence",
+            "write, e.g.: creator: Unknown photographer / source: Wikimedia Commons / "
+            "licence: Public domain, each on a line of its own",
+        )
+    errors = [
+        document.error(key, *unknown_key(key, CREDIT_KEYS))
+        for key in document.data
+        if key not in CREDIT_KEYS
+    ]
     for key in CREDIT_KEYS:
         value = document.data.get(key)
         if key not in document.data and key in REQUIRED_CREDIT_KEYS:
-            errors.append(document.error(None, f"the credit has no '{key}'",
-                                         f"add a line '{key}: …' ({_KEY_HINTS[key]})"))
+            errors.append(
+                document.error(
+                    None, f"the credit has no '{key}'", f"add a line '{key}: …' ({_KEY_HINTS[key]})"
+                )
+            )
         elif key in document.data and (problem := text_problem(key, value)):
             errors.append(document.error(key, *problem))
     raise_all(errors)
     return Credit(*(" ".join(str(document.data.get(key, "")).split()) for key in CREDIT_KEYS))
 
 
-_KEY_HINTS = {"creator": "who took or drew it; 'Unknown photographer' if no one knows",
-              "source": "where it was found: an archive, a book, a website",
-              "licence": "what allows it to be printed: 'Public domain', 'CC BY-SA 4.0'"}
+_KEY_HINTS = {
+    "creator": "who took or drew it; 'Unknown photographer' if no one knows",
+    "source": "where it was found: an archive, a book, a website",
+    "licence": "what allows it to be printed: 'Public domain', 'CC BY-SA 4.0'",
+}
 
 
 def check_credit_files(body: str, body_line: int, path: Path, root: Path) -> None:
     """Every credit file beside a picture the chapter shows can be read (load stage)."""
-    from .load import IMAGE, _local_path  # the load stage's own reading of a picture's name
     errors, seen = [], set()
     for line in body.split("\n"):
         for match in IMAGE.finditer(line):
             if match["src"].lower().endswith((".yml", ".yaml")):
                 continue  # a figure drawn from data, not a picture
-            credits = credit_file(_local_path(match["src"], path, root))
+            credits = credit_file(local_path(match["src"], path, root))
             if credits not in seen and is_file(credits):
                 seen.add(credits)
                 try:
@@ -103,13 +130,16 @@ def check_credit_files(body: str, body_line: int, path: Path, root: Path) -> Non
 
 
 #: A picture in Markdown, and the {#id} an attribute list right after it gives it.
-PICTURE_NAME = re.compile(r"!\[[^\]]*\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)"
-                          r"(?:\{[^}\n]*#(?P<id>[A-Za-z][\w-]*)[^}\n]*\})?")
+PICTURE_NAME = re.compile(
+    r"!\[[^\]]*\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)"
+    r"(?:\{[^}\n]*#(?P<id>[A-Za-z][\w-]*)[^}\n]*\})?"
+)
 
 
 def reference_names(body: str) -> set[str]:
     """The names a {@name} may give a picture (its file's stem, its {#id}) or a source box."""
     from .extensions import SOURCE_START
+
     names = set()
     for line in body.split("\n"):
         if (opening := SOURCE_START.match(line)) and opening["id"]:
@@ -129,13 +159,18 @@ def credit_of(picture: Path | None) -> Credit | None:
 
 
 def warn_uncredited(path: Path, line: int | None, src: str) -> None:
-    warn(path, line, f"the picture '{src}' has no credit: say who made it, where it is from "
-                     "and under which licence it is printed",
-         f"write a line 'Credit: Creator, Source, Licence' right below the picture, or a file "
-         f"{Path(src).stem}.yml beside it in assets/ with creator:, source: and licence:")
+    warn(
+        path,
+        line,
+        f"the picture '{src}' has no credit: say who made it, where it is from "
+        "and under which licence it is printed",
+        f"write a line 'Credit: Creator, Source, Licence' right below the picture, or a file "
+        f"{Path(src).stem}.yml beside it in assets/ with creator:, source: and licence:",
+    )
 
 
 # --- The Markdown stage: a picture alone in its paragraph ----------------------------------------
+
 
 class PictureFigureTreeprocessor(Treeprocessor):
     """Marks a paragraph that holds one picture of assets/ and nothing else (but a line
@@ -148,7 +183,7 @@ class PictureFigureTreeprocessor(Treeprocessor):
 
     def run(self, root):
         parents = {child: parent for parent in root.iter() for child in parent}
-        for paragraph in [element for element in root.iter("p")]:
+        for paragraph in list(root.iter("p")):
             if parents.get(paragraph) is not None and parents[paragraph].tag == "figure":
                 continue
             if _alone_with_its_credit(paragraph):
@@ -160,7 +195,7 @@ def _alone_with_its_credit(paragraph) -> bool:
     if (paragraph.text or "").strip() or not children or children[0].tag != "img":
         return False
     src = children[0].get("src", "")
-    if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE) or src.lower().endswith((".yml", ".yaml")):
+    if URL_SCHEME.match(src) or src.lower().endswith((".yml", ".yaml")):
         return False
     tail = children[0].tail or ""
     return (not tail.strip() and len(children) == 1) or bool(CREDIT_LINE.match(tail))

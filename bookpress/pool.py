@@ -1,22 +1,25 @@
-"""Chapters laid out side by side: a chapter starts as soon as the one before it is laid out.
+"""Worker processes that take tasks one at a time and tell what came of each in two steps.
 
-A chapter's first folio is known only when the chapter before it is laid out, but its
-writing (drawing, tags, compression: a third of its time) need not wait. Each worker
-process lays a chapter out, tells its page count and where its elements landed, and then
-writes it while another worker lays out the next chapter. A laid-out page cannot leave
-the process that made it; the written part can.
+A task's work is a generator run in the worker: what it yields first is sent back at
+once, what it yields last is the task's result. The typeset stage lays a chapter out,
+tells its page count and where its elements landed (the next chapter can start from its
+folio), then writes it while another worker lays out the next chapter. The pool knows
+nothing of what the work is: the stage passes it in.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import Any
 
 from .errors import LOGGER, BookError
 
@@ -35,103 +38,112 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-class Pending:
-    """A chapter being laid out and written: its page count and folios first, then its part."""
+class Task:
+    """A task sent to a worker: what its work told first, then (once done) its result."""
 
-    def __init__(self, pool=None):
+    def __init__(self, pool: LayoutPool | None = None):
         self.pool = pool
-        self.pages: int | None = None
-        self.folios: dict | None = None
-        self.step = self.moved = None
-        self._part = None
-        self.when_written = []  # functions called with the part once it is written
+        self._told: Any = None
+        self._result: Any = None
+        self._then: list[Callable[[Any], None]] = []  # called with the result once it is done
 
     @classmethod
-    def done(cls, pages: int, folios: dict, part, step=None, moved=None) -> Pending:
-        pending = cls()
-        pending.pages, pending.folios, pending.step, pending.moved = pages, folios, step, moved
-        pending._part = part
-        return pending
+    def done(cls, told, result) -> Task:
+        """A task done here, without a worker."""
+        task = cls()
+        task._told, task._result = told, result
+        return task
 
-    def written(self, part) -> None:
-        self._part = part
-        for function in self.when_written:
-            function(part)
+    def told(self):
+        """What the work told first, waiting for it if the worker has not told it yet."""
+        while self._told is None:
+            self._receive()
+        return self._told
 
-    def then(self, function) -> None:
-        """Call function with the part once it is written (now, if it is)."""
-        if self._part is not None:
-            function(self._part)
+    def result(self):
+        """The task's result, waiting for it if the worker is still at work."""
+        while self._result is None:
+            self._receive()
+        return self._result
+
+    def then(self, function: Callable[[Any], None]) -> None:
+        """Call function with the result once the task is done (now, if it is)."""
+        if self._result is not None:
+            function(self._result)
         else:
-            self.when_written.append(function)
+            self._then.append(function)
 
-    def part(self):
-        """The written part, waiting for it if a worker is still writing it."""
-        while self._part is None:
-            self.pool.receive()
-        return self._part
+    def _receive(self) -> None:
+        assert self.pool is not None  # a task done here has its result
+        self.pool.receive()
+
+    def _finish(self, result) -> None:
+        self._result = result
+        for function in self._then:
+            function(result)
 
 
 class _Worker:
-    def __init__(self, context, book, edition):
+    def __init__(self, context, start_work):
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, book, edition), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, start_work), daemon=True)
         self.process.start()
         child.close()
-        self.pending: Pending | None = None  # the part it lays out or writes
+        self.task: Task | None = None  # the task it is at
 
 
 class LayoutPool:
-    """Worker processes that lay out and write chapters, each from its first folio."""
+    """Worker processes, forked, each doing one task at a time.
 
-    def __init__(self, book, edition, workers: int):
+    start_work() runs once in each worker and gives its work: a function of a task that
+    yields twice. received is applied, in this process, to each result as it comes.
+    """
+
+    def __init__(self, start_work: Callable[[], Callable], workers: int, received=None):
         context = multiprocessing.get_context("fork")
-        self.workers = [_Worker(context, book, edition) for _ in range(workers)]
+        self.received = received or (lambda result: result)
+        self.workers = [_Worker(context, start_work) for _ in range(workers)]
 
-    def chapter(self, chapter, first_folio: int, html: str, start: int) -> Pending:
-        """Send the chapter to a free worker; return once it is laid out (not yet written)."""
-        pending = self.part(html, first_folio, chapter, start)
-        while pending.pages is None:
+    def submit(self, item) -> Task:
+        """Send the item to a free worker, to do its work on; return at once."""
+        # Queued behind a task still at work, it would wait while another worker idles.
+        while all(worker.task for worker in self.workers):
             self.receive()
-        return pending
-
-    def part(self, html: str, first_folio: int | None, chapter=None, start: int = 0) -> Pending:
-        """Send a part to a free worker; return at once."""
-        # Queued behind a part still being written, it would wait while another worker idles.
-        while all(worker.pending for worker in self.workers):
-            self.receive()
-        worker = next(worker for worker in self.workers if not worker.pending)
-        worker.pending = Pending(self)
-        worker.connection.send((chapter, first_folio, html, start))
-        return worker.pending
+        worker = next(worker for worker in self.workers if not worker.task)
+        worker.task = Task(self)
+        worker.connection.send(item)
+        return worker.task
 
     def receive(self) -> None:
         """Take in the next message of any busy worker."""
-        busy = {worker.connection: worker for worker in self.workers if worker.pending}
+        busy = {worker.connection: worker for worker in self.workers if worker.task}
         for connection in wait(list(busy)):
             worker = busy[connection]
+            task = worker.task
+            assert task is not None  # a busy worker's
             try:
-                kind, value = connection.recv()
+                kind, value = worker.connection.recv()
             except EOFError:  # killed: out of memory, most likely
-                raise BookError(Path("chapters"), None, "a process laying out chapters stopped unexpectedly",
-                                "build again with --jobs 1, which needs less memory") from None
-            if kind == "laid out":
-                worker.pending.pages, worker.pending.folios, worker.pending.step, worker.pending.moved = value
-            elif kind == "written":
-                from .engine import with_font_files
-                pending, worker.pending = worker.pending, None
-                pending.written(with_font_files(value))
+                raise BookError(
+                    Path("chapters"),
+                    None,
+                    "a process laying out chapters stopped unexpectedly",
+                    "build again with --jobs 1, which needs less memory",
+                ) from None
+            if kind == "told":
+                task._told = value
+            elif kind == "done":
+                worker.task = None
+                task._finish(self.received(value))
             elif kind == "log":
                 LOGGER.handle(value)
-            else:  # "failed": the chapter's error, raised here as if laid out here
+            else:  # "failed": the task's error, raised here as if the work were done here
                 raise value
 
     def close(self) -> None:
         for worker in self.workers:
-            try:
+            with contextlib.suppress(OSError):
                 worker.connection.send(None)
-            except OSError:
-                pass
         for worker in self.workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():
@@ -159,27 +171,18 @@ class _Forward(logging.Handler):
         self.connection.send(("log", record))
 
 
-def _serve(connection, book, edition) -> None:
-    """A worker: lay out each part it is sent, say how it came out, then write it."""
-    from .engine import FastPath, without_font_files
-    from .typeset import Typesetter, _folios
+def _serve(connection, start_work) -> None:
+    """A worker: do each task it is sent, telling what the work yields as it yields it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     LOGGER.handlers = [_Forward(connection)]
     LOGGER.propagate = False
-    typesetter = Typesetter(book, edition, FastPath())
-    sent: set[str] = set()  # the font files the build already has from this worker
-    while (task := connection.recv()) is not None:
-        chapter, first_folio, html, start = task
+    work = start_work()
+    while (item := connection.recv()) is not None:
         try:
-            if chapter is None:  # the index, the front matter: no notes to place
-                document, step, moved = typesetter.render(html, first_folio), None, None
-            else:
-                document, step, moved = typesetter.render_chapter(chapter, first_folio, html, start)
-            folios = _folios(document, first_folio or 1, typesetter.path)
-            connection.send(("laid out", (len(document.pages), folios, step, moved)))
-            part = typesetter.write(document)
-            del document  # its pages, before the next chapter's
-            connection.send(("written", without_font_files(part, sent)))
+            steps = work(item)
+            connection.send(("told", next(steps)))
+            connection.send(("done", next(steps)))
+            del steps  # what the work held, before the next task
         except BookError as error:
             connection.send(("failed", error))
         except Exception:  # WeasyPrint's own, which may not survive the trip: its story, then

@@ -17,6 +17,7 @@ from pathlib import Path
 from .errors import warn
 from .load import without_code
 from .model import TEACHER_BLOCK, Book, ChapterSource
+from .sources import numbered_lines
 
 #: Lines that are no running text: headings, table rows, footnote texts, HTML, rules,
 #: attribute lists, box fences and link definitions.
@@ -25,8 +26,11 @@ NOT_PROSE = re.compile(r"^\s*(?:#|\||\[\^[^\]]+\]:|<|---|\*\*\*|___|\{[:#.]|:::|
 #: a digit or an opening quote.
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 #: Abbreviations a sentence does not end at ("Order No. 00447", "e.g. the camps").
-ABBREVIATIONS = re.compile(r"\b(?:No|Nos|Mr|Mrs|Ms|Dr|St|Gen|Col|Lt|Capt|vs|cf|c|ca|e\.g|i\.e|etc|pp?|vol)"
-                           r"\.$", re.IGNORECASE)
+ABBREVIATIONS = re.compile(
+    r"\b(?:No|Nos|Mr|Mrs|Ms|Dr|St|Gen|Col|Lt|Capt|vs|cf|c|ca|e\.g|i\.e|etc|pp?|vol)"
+    r"\.$",
+    re.IGNORECASE,
+)
 WORD = re.compile(r"[^\W_](?:[\w’'.,-]*[^\W_])?")
 #: Markdown that is no word: links' targets, emphasis, footnote calls, index marks, {@refs}.
 MARKUP = re.compile(r"\]\([^)]*\)|\[\^[^\]]+\]|\{[@#:.][^}]*\}|[*_`\[\]]")
@@ -66,7 +70,9 @@ class Reading:
         return 0.39 * self.words / len(self.sentences) + 11.8 * self.syllables / self.words - 15.59
 
     def longest(self, count: int = 1) -> list[Sentence]:
-        return sorted(self.sentences, key=lambda sentence: (-len(sentence.words), sentence.line))[:count]
+        return sorted(self.sentences, key=lambda sentence: (-len(sentence.words), sentence.line))[
+            :count
+        ]
 
 
 def reading(chapter: ChapterSource) -> Reading:
@@ -95,7 +101,9 @@ def _strings(data):
 
 def _line_of(lines: list[str], text: str) -> int | None:
     start = text.strip()[:24]
-    return next((number for number, line in enumerate(lines, start=1) if start and start in line), None)
+    return next(
+        (number for number, line in enumerate(lines, start=1) if start and start in line), None
+    )
 
 
 #: A box's fence: "::: name" opens one, ":::" closes it.
@@ -107,7 +115,7 @@ def _paragraphs(chapter: ChapterSource):
     """(first line, text) of each paragraph or list item of the students' prose."""
     paragraph: list[tuple[int, str]] = []
     for_teachers = False
-    for number, line in enumerate(without_code(chapter.body).split("\n"), start=chapter.body_line):
+    for number, line in numbered_lines(without_code(chapter.body), chapter.body_line):
         fence = FENCE.match(line)
         if fence:
             for_teachers = fence[1] == TEACHER_BLOCK
@@ -117,7 +125,7 @@ def _paragraphs(chapter: ChapterSource):
             yield from _joined(paragraph)
             paragraph = []
         if prose:
-            paragraph.append((number, line[item.end():] if item else line.lstrip("> ")))
+            paragraph.append((number, line[item.end() :] if item else line.lstrip("> ")))
     yield from _joined(paragraph)
 
 
@@ -128,10 +136,13 @@ def _joined(paragraph: list[tuple[int, str]]):
 
 def _sentences(paragraph: str, path: Path, first_line: int | None) -> list[Sentence]:
     text = MARKUP.sub("", paragraph)
-    starts = [0] + [end.end() for end in SENTENCE_END.finditer(text)
-                    if not ABBREVIATIONS.search(text[:end.start()])]
+    starts = [0] + [
+        end.end()
+        for end in SENTENCE_END.finditer(text)
+        if not ABBREVIATIONS.search(text[: end.start()])
+    ]
     sentences = []
-    for start, end in zip(starts, [*starts[1:], len(text)]):
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         line = None if first_line is None else first_line + text.count("\n", 0, start)
         sentences.append(Sentence(" ".join(text[start:end].split()), path, line))
     return sentences
@@ -140,6 +151,7 @@ def _sentences(paragraph: str, path: Path, first_line: int | None) -> list[Sente
 @lru_cache(maxsize=1)
 def _dictionary():
     import pyphen  # installed with WeasyPrint, which hyphenates with it
+
     return pyphen.Pyphen(lang="en_US")
 
 
@@ -153,6 +165,7 @@ def syllables(word: str) -> int:
 
 # --- what the build says -----------------------------------------------------------------------
 
+
 def warn_hard_chapters(book: Book) -> None:
     """A chapter reading above book.yml's target_grade is a warning naming its longest sentences."""
     target = book.info.target_grade
@@ -161,13 +174,18 @@ def warn_hard_chapters(book: Book) -> None:
     for chapter in book.chapters:
         measured = reading(chapter)
         if measured.grade is not None and measured.grade > target:
-            longest = ", ".join(f"{_place(sentence, chapter)} ({len(sentence.words)} words)"
-                                for sentence in measured.longest(3))
+            longest = ", ".join(
+                f"{_place(sentence, chapter)} ({len(sentence.words)} words)"
+                for sentence in measured.longest(3)
+            )
             first = measured.longest()[0]
-            warn(first.path, first.line,
-                 f"the chapter reads at grade {measured.grade:.1f}, above the book's target_grade "
-                 f"{target:g}; its longest sentences: {longest}",
-                 "split the longest sentences, or raise target_grade in chapters/book.yml")
+            warn(
+                first.path,
+                first.line,
+                f"the chapter reads at grade {measured.grade:.1f}, above the book's target_grade "
+                f"{target:g}; its longest sentences: {longest}",
+                "split the longest sentences, or raise target_grade in chapters/book.yml",
+            )
 
 
 def _place(sentence: Sentence, chapter: ChapterSource) -> str:
@@ -183,14 +201,27 @@ def report(book: Book, root: Path) -> str:
         grade = "-" if measured.grade is None else f"{measured.grade:.1f}"
         longest = measured.longest()
         where = f"{len(longest[0].words)} words, {_place(longest[0], chapter)}" if longest else "-"
-        rows.append((chapter.path.relative_to(root).as_posix(), str(measured.words),
-                     str(len(measured.sentences)), grade, where))
+        rows.append(
+            (
+                chapter.path.relative_to(root).as_posix(),
+                str(measured.words),
+                str(len(measured.sentences)),
+                grade,
+                where,
+            )
+        )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines = ["Reading level: Flesch–Kincaid grade of the students' text (teacher's notes, headings, "
-             "code and footnotes left out)"]
+    lines = [
+        "Reading level: Flesch–Kincaid grade of the students' text (teacher's notes, headings, "
+        "code and footnotes left out)"
+    ]
     for row in rows:
-        lines.append("  ".join(cell.ljust(width) if column in (0, 4) else cell.rjust(width)
-                               for column, (cell, width) in enumerate(zip(row, widths))).rstrip())
+        lines.append(
+            "  ".join(
+                cell.ljust(width) if column in (0, 4) else cell.rjust(width)
+                for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
     if book.info.target_grade is not None:
         lines.append(f"Target (book.yml target_grade): {book.info.target_grade:g}")
     return "\n".join(lines)

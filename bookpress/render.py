@@ -12,35 +12,69 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
+from .backmatter import back_matter
 from .errors import BookError, warn
-from .extensions import (AutoIndexExtension, CrossReferenceExtension, FencedBlockExtension, HeadingIdExtension,
-                         IdRegistry, IndexMarkExtension, PageFootnoteExtension)
-from .extensions import PAGE_LINK, BookLinks, LinkExtension, slugify
-from .extensions import CodeExtension, CodeLineFormatter
-from .extensions import AlertExtension, HtmlBoxExtension
-from .extensions import KeyTermExtension
-from .extensions import SOURCE_BOX, SOURCE_TITLE, SourceBoxExtension
-from .pictures import PictureFigureExtension, credit_of, warn_uncredited
+from .extensions import (
+    PAGE_LINK,
+    SOURCE_BOX,
+    SOURCE_TITLE,
+    AlertExtension,
+    AutoIndexExtension,
+    BookLinks,
+    CodeExtension,
+    CodeLineFormatter,
+    CrossReferenceExtension,
+    FencedBlockExtension,
+    HeadingIdExtension,
+    HtmlBoxExtension,
+    IdRegistry,
+    IndexMarkExtension,
+    KeyTermExtension,
+    LinkExtension,
+    PageFootnoteExtension,
+    SourceBoxExtension,
+    slugify,
+)
 from .imprint import licence_of
 from .index import IndexGroup, unused_terms
-from .sanitize import (MAX_DEPTH, Dropped, clean_html, depth_after, dropped_by_allow_list,
-                       html_elements)
-from .sanitize import HTML_TAG, VOID_TAGS
-from .sources import did_you_mean
 from .model import Book, ChapterSource, ContentsEntry, Edition, Heading, RenderedChapter
+from .pictures import PictureFigureExtension, credit_of, warn_uncredited
+from .sanitize import (
+    HTML_TAG,
+    MAX_DEPTH,
+    VOID_TAGS,
+    Dropped,
+    clean_html,
+    depth_after,
+    dropped_by_allow_list,
+    html_elements,
+)
+from .sources import URL_SCHEME, did_you_mean, numbered_lines
+from .templates import numbered_blocks, render_template
 
 INDEX_ID = "index"  # the index's heading; claimed before any chapter's
 
-MARKDOWN_EXTENSIONS = ["tables", "footnotes", "attr_list", "sane_lists", "smarty", "fenced_code",
-                       "codehilite", "md_in_html", CodeExtension()]
+MARKDOWN_EXTENSIONS: list[str | markdown.Extension] = [
+    "tables",
+    "footnotes",
+    "attr_list",
+    "sane_lists",
+    "smarty",
+    "fenced_code",
+    "codehilite",
+    "md_in_html",
+    CodeExtension(),
+]
 #: Code blocks (fenced and indented) highlighted by Pygments line by line: in the language the
 #: fence names, never a guessed one (prose would come out coloured), and without line numbers.
-MARKDOWN_CONFIGS = {"codehilite": {"pygments_formatter": CodeLineFormatter, "guess_lang": False,
-                                   "linenums": False}}
+MARKDOWN_CONFIGS = {
+    "codehilite": {"pygments_formatter": CodeLineFormatter, "guess_lang": False, "linenums": False}
+}
 
 
-def render_chapters(book: Book, edition: Edition = Edition(),
-                    for_screen: bool = False) -> tuple[RenderedChapter, ...]:
+def render_chapters(
+    book: Book, edition: Edition = Edition(), for_screen: bool = False
+) -> tuple[RenderedChapter, ...]:
     """Every chapter as its own HTML document; heading ids are unique across the book.
 
     for_screen: for the web edition, where a web link is only a link, with no printed form.
@@ -51,13 +85,15 @@ def render_chapters(book: Book, edition: Edition = Edition(),
     converter = markdown_converter(registry, book.index_terms, edition.dropped_blocks, links)
     environment = template_environment(book.layout_dir)
     environment.globals["convert_markdown"] = _snippet_converter(
-        markdown_converter(registry, book.index_terms, edition.dropped_blocks, links))
+        markdown_converter(registry, book.index_terms, edition.dropped_blocks, links)
+    )
     figures = FigureNumbers(registry, for_screen)
-    chapters = tuple(_render_chapter(book, chapter, converter, registry, environment, figures,
-                                     links) for chapter in book.chapters)
+    chapters = tuple(
+        _render_chapter(book, chapter, converter, registry, environment, figures, links)
+        for chapter in book.chapters
+    )
     unused_terms(book.index_terms, [mark for chapter in chapters for mark in chapter.marks])
     chapters = tuple(figures.fill_references(chapter) for chapter in chapters)
-    from .backmatter import back_matter  # it renders with this module's templates
     chapters += back_matter(book, chapters, registry, environment)
     chapters = resolve_links(chapters, links)
     warn_links_to_nowhere(chapters)
@@ -73,13 +109,20 @@ ELEMENT_ID = re.compile(r'<[a-zA-Z][^>]*\sid="([^"]+)"')
 
 def warn_links_to_nowhere(chapters) -> None:
     """A link to an id that no chapter has would lead nowhere in the PDF: say where it is."""
-    ids = {INDEX_ID} | {htmllib.unescape(found) for chapter in chapters for found in ELEMENT_ID.findall(chapter.html)}
+    ids = {INDEX_ID} | {
+        htmllib.unescape(found)
+        for chapter in chapters
+        for found in ELEMENT_ID.findall(chapter.html)
+    }
     for chapter in chapters:
         for target in dict.fromkeys(map(htmllib.unescape, LINK_TARGET.findall(chapter.html))):
             if target not in ids:
-                warn(chapter.source.path, chapter.source.line_naming("#" + target),
-                     f"the link to #{target} leads nowhere: no heading or figure has that id",
-                     "link to a heading's id (see its {#id}) or to a figure's")
+                warn(
+                    chapter.source.path,
+                    chapter.source.line_naming("#" + target),
+                    f"the link to #{target} leads nowhere: no heading or figure has that id",
+                    "link to a heading's id (see its {#id}) or to a figure's",
+                )
 
 
 # --- Links between chapters, and out of the book ------------------------------------------------
@@ -107,9 +150,17 @@ def resolve_links(chapters, links: BookLinks) -> tuple[RenderedChapter, ...]:
                 classes = [PAGE_LINK, *classes]
             shown = f' class="{" ".join(classes)}"' if classes else ""
             return f'<a{shown} href="#{target}"{match[3]}>'
+
         return PAGE_LINK_TAG.sub(lead, html)
-    return tuple(replace(chapter, html=resolved(chapter, chapter.html),
-                         section=resolved(chapter, chapter.section)) for chapter in chapters)
+
+    return tuple(
+        replace(
+            chapter,
+            html=resolved(chapter, chapter.html),
+            section=resolved(chapter, chapter.section),
+        )
+        for chapter in chapters
+    )
 
 
 def warn_links_out_of_the_book(chapters, links: BookLinks) -> None:
@@ -119,10 +170,13 @@ def warn_links_out_of_the_book(chapters, links: BookLinks) -> None:
     names = [chapter.source.path.name for chapter in chapters]
     for path, href in links.outside:
         name = href.split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-        warn(*_place_of(sources[path], href),
-             f"the link to '{href[:120]}' leads out of the book; it is printed as plain text",
-             did_you_mean(name, names) or f"link to a chapter listed in book.yml ({names[0]}, "
-             f"{names[0]}#a-heading), to a heading (#its-id) or to a web page (https://…)")
+        warn(
+            *_place_of(sources[path], href),
+            f"the link to '{href[:120]}' leads out of the book; it is printed as plain text",
+            did_you_mean(name, names)
+            or f"link to a chapter listed in book.yml ({names[0]}, "
+            f"{names[0]}#a-heading), to a heading (#its-id) or to a web page (https://…)",
+        )
 
 
 def _chapter_link_target(link, by_path) -> str:
@@ -137,10 +191,11 @@ def _chapter_link_target(link, by_path) -> str:
     if wanted in chapter.targets:
         return wanted
     sections = [heading.id for heading in chapter.headings[1:]]
-    warn(*_place_of(by_path[link.source].source, link.href),
-         f"'{link.target.name}' has no heading '#{wanted}': the link leads to the chapter's title",
-         did_you_mean(wanted, sections)
-         or f"its headings' ids are: {', '.join(sections) or 'none'}")
+    warn(
+        *_place_of(by_path[link.source].source, link.href),
+        f"'{link.target.name}' has no heading '#{wanted}': the link leads to the chapter's title",
+        did_you_mean(wanted, sections) or f"its headings' ids are: {', '.join(sections) or 'none'}",
+    )
     return chapter.headings[0].id
 
 
@@ -184,7 +239,7 @@ class FigureNumbers:
         """The chapter's HTML with each data figure drawn and each picture made a figure; and
         the ids of its figures."""
         drawn = dict(chapter.figures)
-        ids = []
+        ids: list[str] = []
 
         def draw(match):
             if match["picture"]:
@@ -198,9 +253,18 @@ class FigureNumbers:
             figure_id = self.registry.claim(attributes.get("id") or f"figure-{name}")
             number = self._number("Figure", name, figure_id)
             ids.append(figure_id)
-            return _render_template(environment, "_figure.html", {
-                "figure": figure, "figure_id": figure_id, "number": number,
-                "alt": attributes.get("alt", ""), "caption": attributes.get("title", "")}, chapter)
+            return render_template(
+                environment,
+                "_figure.html",
+                {
+                    "figure": figure,
+                    "figure_id": figure_id,
+                    "number": number,
+                    "alt": attributes.get("alt", ""),
+                    "caption": attributes.get("title", ""),
+                },
+                chapter,
+            )
 
         return FIGURES.sub(draw, html), tuple(ids)
 
@@ -218,29 +282,45 @@ class FigureNumbers:
         if credit_html is None and not self.for_screen:  # once: print renders before screens
             warn_uncredited(*_source_place(chapter, re.escape(src)), src)
         credit_text = htmllib.unescape(re.sub(r"<[^>]+>", "", credit_html or ""))
-        return _render_template(environment, "_picture.html", {
-            "figure_id": figure_id, "number": number, "src": src, "alt": attributes.get("alt", ""),
-            "caption": attributes.get("title", ""), "credit": Markup(credit_html or ""),
-            "credit_text": " ".join(credit_text.split()), "credit_url": credit_url}, chapter)
+        return render_template(
+            environment,
+            "_picture.html",
+            {
+                "figure_id": figure_id,
+                "number": number,
+                "src": src,
+                "alt": attributes.get("alt", ""),
+                "caption": attributes.get("title", ""),
+                "credit": Markup(credit_html or ""),
+                "credit_text": " ".join(credit_text.split()),
+                "credit_url": credit_url,
+            },
+            chapter,
+        )
 
     def number_sources(self, html: str, chapter: ChapterSource) -> tuple[str, tuple[str, ...]]:
         """Each source box numbered in its chapter, its heading saying so ("Source 2.3"), and
         made the element that groups it: a <section> in print, a <figure> on screens."""
-        ids, boxes, count = [], [], 0
-        for match in SOURCE_BOX_TAG.finditer(html):
-            count += 1
+        ids, boxes = [], []
+        for count, match in enumerate(SOURCE_BOX_TAG.finditer(html), start=1):
             label = f"Source {chapter.number}.{count}" if chapter.number else f"Source {count}"
             self.by_name[match["id"]] = (match["id"], label)
             ids.append(match["id"])
             boxes.append((match, _element_end(html, match.start()), label))
         tag = "figure" if self.for_screen else "section"
         for match, end, label in reversed(boxes):  # from the end: the places before stay
-            inner = html[match.end():end - len("</div>")]
-            inner = SOURCE_TITLE_TAG.sub(lambda title: f"{title[1]}{label}{title[2]}", inner, count=1)
-            described = PROVENANCE_TAG.search(inner) and f' aria-describedby="{match["id"]}-provenance"' or ""
+            inner = html[match.end() : end - len("</div>")]
+            inner = SOURCE_TITLE_TAG.sub(_labelled(label), inner, count=1)
+            described = (
+                PROVENANCE_TAG.search(inner)
+                and f' aria-describedby="{match["id"]}-provenance"'
+                or ""
+            )
             inner = PROVENANCE_TAG.sub(rf'\1 id="{match["id"]}-provenance"', inner, count=1)
-            html = (f'{html[:match.start()]}<{tag} class="{SOURCE_BOX}" id="{match["id"]}" '
-                    f'aria-labelledby="{match["id"]}-title"{described}>{inner}</{tag}>{html[end:]}')
+            html = (
+                f'{html[: match.start()]}<{tag} class="{SOURCE_BOX}" id="{match["id"]}" '
+                f'aria-labelledby="{match["id"]}-title"{described}>{inner}</{tag}>{html[end:]}'
+            )
         return html, tuple(ids)
 
     def number_tables(self, section: str) -> tuple[str, tuple[str, ...]]:
@@ -251,19 +331,26 @@ class FigureNumbers:
             number = self._number("Table", match[2], match[2])
             ids.append(match[2])
             return f'{match[1]}<span class="figure-label">Table {number}.</span> '
+
         return CAPTIONED_TABLE.sub(label, section), tuple(ids)
 
     def fill_references(self, chapter: RenderedChapter) -> RenderedChapter:
         def label(match):
             if match[1] not in self.by_name:  # a picture in a sentence: load knew only its name
                 if not self.for_screen:
-                    warn(*_source_place(chapter.source, re.escape("{@" + match[1] + "}")),
-                         f"{{@{match[1]}}} names a picture that is not a figure",
-                         "give the picture a paragraph of its own, with a blank line before and after")
+                    warn(
+                        *_source_place(chapter.source, re.escape("{@" + match[1] + "}")),
+                        f"{{@{match[1]}}} names a picture that is not a figure",
+                        "give the picture a paragraph of its own, with a blank line before and "
+                        "after",
+                    )
                 return match[1]
             target_id, text = self.by_name[match[1]]
             return f'<a class="xref" href="#{target_id}">{text}</a>'
-        return replace(chapter, html=XREF.sub(label, chapter.html), section=XREF.sub(label, chapter.section))
+
+        return replace(
+            chapter, html=XREF.sub(label, chapter.html), section=XREF.sub(label, chapter.section)
+        )
 
 
 def _attributes(tag: str) -> dict[str, str]:
@@ -285,8 +372,11 @@ def _element_end(html: str, start: int) -> int:
 
 FIGURE_TAG = re.compile(r"<p>\s*(<img\b[^>]*\.ya?ml\"[^>]*>)\s*</p>|(<img\b[^>]*\.ya?ml\"[^>]*>)")
 #: A picture alone in its paragraph, as pictures.PictureFigureTreeprocessor marks it.
-PICTURE_TAG = re.compile(r'<p class="picture">\s*(?P<picture><img\b[^>]*>)\s*'
-                         r'(?:<span class="credit">(?P<credit>.*?)</span>)?\s*</p>', re.DOTALL)
+PICTURE_TAG = re.compile(
+    r'<p class="picture">\s*(?P<picture><img\b[^>]*>)\s*'
+    r'(?:<span class="credit">(?P<credit>.*?)</span>)?\s*</p>',
+    re.DOTALL,
+)
 FIGURES = re.compile(f"{FIGURE_TAG.pattern}|{PICTURE_TAG.pattern}", re.DOTALL)
 SOURCE_BOX_TAG = re.compile(rf'<div class="{SOURCE_BOX}" id="(?P<id>[^"]+)">')
 SOURCE_TITLE_TAG = re.compile(rf'(<h\d class="{SOURCE_TITLE}"[^>]*>)Source(</h\d>)')
@@ -295,19 +385,33 @@ CAPTIONED_TABLE = re.compile(r'(<table\b[^>]*\bid="([\w-]+)"[^>]*>\s*<caption>)'
 XREF = re.compile(r'<a class="xref" href="#([\w-]+)">[\w-]+</a>')
 
 
-def markdown_converter(registry: IdRegistry, index_terms=(), dropped_blocks=frozenset(),
-                       links: BookLinks | None = None) -> markdown.Markdown:
+def markdown_converter(
+    registry: IdRegistry, index_terms=(), dropped_blocks=frozenset(), links: BookLinks | None = None
+) -> markdown.Markdown:
     """Python-Markdown with the book's extensions; ids are claimed in the registry."""
-    return markdown.Markdown(extension_configs=MARKDOWN_CONFIGS, extensions=[
-        *MARKDOWN_EXTENSIONS, FencedBlockExtension(dropped_blocks), PageFootnoteExtension(registry),
-        CrossReferenceExtension(), LinkExtension(registry, links or BookLinks()),
-        HtmlBoxExtension(), AlertExtension(),
-        IndexMarkExtension(registry), AutoIndexExtension(registry, index_terms), HeadingIdExtension(registry),
-        KeyTermExtension(registry), SourceBoxExtension(registry), PictureFigureExtension()])
+    return markdown.Markdown(
+        extension_configs=MARKDOWN_CONFIGS,
+        extensions=[
+            *MARKDOWN_EXTENSIONS,
+            FencedBlockExtension(dropped_blocks),
+            PageFootnoteExtension(registry),
+            CrossReferenceExtension(),
+            LinkExtension(registry, links or BookLinks()),
+            HtmlBoxExtension(),
+            AlertExtension(),
+            IndexMarkExtension(registry),
+            AutoIndexExtension(registry, index_terms),
+            HeadingIdExtension(registry),
+            KeyTermExtension(registry),
+            SourceBoxExtension(registry),
+            PictureFigureExtension(),
+        ],
+    )
 
 
-def _render_chapter(book, chapter: ChapterSource, converter, registry, environment, figures,
-                    links: BookLinks) -> RenderedChapter:
+def _render_chapter(
+    book, chapter: ChapterSource, converter, registry, environment, figures, links: BookLinks
+) -> RenderedChapter:
     registry.start_document()
     links.start_document(chapter.path)
     title = Heading(1, registry.claim(chapter.slug), chapter.title)
@@ -316,35 +420,29 @@ def _render_chapter(book, chapter: ChapterSource, converter, registry, environme
     check_nesting(body_html, chapter.path)
     body_html, figure_ids = figures.insert(body_html, chapter, environment)
     body_html, source_ids = figures.number_sources(body_html, chapter)
-    context = {"book": book.info, "chapter": chapter, "title_id": title.id,
-               "body_html": Markup(body_html), "data": chapter.data}
-    section, table_ids = figures.number_tables(_render_template(environment, "_chapter.html", context, chapter))
+    context = {
+        "book": book.info,
+        "chapter": chapter,
+        "title_id": title.id,
+        "body_html": Markup(body_html),
+        "data": chapter.data,
+    }
+    section, table_ids = figures.number_tables(
+        render_template(environment, "_chapter.html", context, chapter)
+    )
     section = numbered_blocks(section, title.id)
     headings, marks = (title, *registry.headings), tuple(registry.marks)  # data text included
-    html = _render_template(environment, "chapter.html", {**context, "section": Markup(section)}, chapter)
-    return RenderedChapter(source=chapter, html=html, section=section, headings=headings, marks=marks,
-                           targets=figure_ids + source_ids + table_ids)
-
-
-#: The blocks a printed page can begin with (an li, dt, dd or tr as well as what they hold).
-BLOCK_START = re.compile(r"<(p|li|h[1-6]|figure|table|tr|pre|blockquote|dt|dd)\b([^>]*)>")
-BLOCK_ID_SEPARATOR = "__"  # a heading's id is a slug of single hyphens: this cannot collide
-
-
-def numbered_blocks(section: str, prefix: str) -> str:
-    """Each block without an id gets one, "{prefix}__{n}", numbered in reading order.
-
-    Layout then reports the page each block begins on (its folios), so the screen editions
-    can mark where the printed pages begin. The print and the screen renderings of a
-    chapter hold the same blocks, so the same numbers.
-    """
-    numbers = iter(range(1, len(section)))
-
-    def number(match: re.Match) -> str:
-        if re.search(r'\sid="', match[2]):
-            return match[0]
-        return f'<{match[1]} id="{prefix}{BLOCK_ID_SEPARATOR}{next(numbers)}"{match[2]}>'
-    return BLOCK_START.sub(number, section)
+    html = render_template(
+        environment, "chapter.html", {**context, "section": Markup(section)}, chapter
+    )
+    return RenderedChapter(
+        source=chapter,
+        html=html,
+        section=section,
+        headings=headings,
+        marks=marks,
+        targets=figure_ids + source_ids + table_ids,
+    )
 
 
 ATX_HEADING = re.compile(r"^ {0,3}#(?!#)[ \t]*(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -369,7 +467,7 @@ def without_repeated_title(chapter: ChapterSource) -> str:
     if not (atx or setext) or _plain(atx["text"] if atx else lines[first]) != _plain(chapter.title):
         return chapter.body
     heading_lines = 1 if atx else 2
-    lines[first:first + heading_lines] = [""] * heading_lines
+    lines[first : first + heading_lines] = [""] * heading_lines
     return "\n".join(lines)
 
 
@@ -383,17 +481,26 @@ def _plain(text: str) -> str:
 def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timestamp: str) -> str:
     """Cover, title page, colophon and contents, with the page numbers layout found."""
     environment = template_environment(book.layout_dir)
-    return _render_template(environment, "front.html",
-                            {"book": book.info, "contents": contents, "timestamp": timestamp,
-                             "licence": licence_of(book.info)})
+    return render_template(
+        environment,
+        "front.html",
+        {
+            "book": book.info,
+            "contents": contents,
+            "timestamp": timestamp,
+            "licence": licence_of(book.info),
+        },
+    )
 
 
 def render_index(book: Book, groups: tuple[IndexGroup, ...]) -> tuple[str, str]:
     """The index as a document of its own and as a section of the whole book."""
     environment = template_environment(book.layout_dir)
     context = {"book": book.info, "groups": groups, "title_id": INDEX_ID}
-    section = _render_template(environment, "_index.html", context)
-    return _render_template(environment, "index.html", {**context, "section": Markup(section)}), section
+    section = render_template(environment, "_index.html", context)
+    return render_template(
+        environment, "index.html", {**context, "section": Markup(section)}
+    ), section
 
 
 def render_web_edition(book: Book, chapters, contents, groups) -> str:
@@ -402,12 +509,20 @@ def render_web_edition(book: Book, chapters, contents, groups) -> str:
     _, index_section = render_index(book, groups)
     sections = [Markup(embedded_pictures(chapter.section, book.root)) for chapter in chapters]
     sections.append(Markup(index_section))
-    return _render_template(environment, "web.html", {"book": book.info, "contents": contents, "sections": sections})
+    return render_template(
+        environment, "web.html", {"book": book.info, "contents": contents, "sections": sections}
+    )
 
 
 PICTURE_SOURCE = re.compile(r'(<img\b[^>]*\ssrc=")\.\./(assets/[^"]+)(")')
-PICTURE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-                 ".svg": "image/svg+xml", ".webp": "image/webp"}
+PICTURE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 
 
 def embedded_pictures(html: str, root: Path) -> str:
@@ -420,30 +535,29 @@ def embedded_pictures(html: str, root: Path) -> str:
         kind = PICTURE_TYPES.get(path.suffix.lower(), "application/octet-stream")
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         return f"{match[1]}data:{kind};base64,{data}{match[3]}"
+
     return PICTURE_SOURCE.sub(embed, html)
 
 
 def render_blank_page(book: Book) -> str:
     """A page with nothing on it, to make the next chapter start on a right-hand page."""
-    return _render_template(template_environment(book.layout_dir), "blank.html", {"book": book.info})
+    return render_template(template_environment(book.layout_dir), "blank.html", {"book": book.info})
 
 
 def render_back_cover(book: Book) -> str:
     """The outside of the last leaf, for editions that are folded and stapled."""
-    return _render_template(template_environment(book.layout_dir), "back-cover.html", {"book": book.info})
-
-
-def render_whole_book(book: Book, front_html: str, sections: list[str]) -> str:
-    """The whole book as one HTML document, as a plain WeasyPrint render would take it."""
-    environment = template_environment(book.layout_dir)
-    return _render_template(environment, "book.html", {
-        "book": book.info, "front": Markup(_body_of(front_html)), "sections": [Markup(s) for s in sections]})
+    return render_template(
+        template_environment(book.layout_dir), "back-cover.html", {"book": book.info}
+    )
 
 
 def template_environment(layout_dir: Path) -> jinja2.Environment:
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(layout_dir), autoescape=True,
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        loader=jinja2.FileSystemLoader(layout_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
     environment.filters["markdown"] = _markdown_filter
     environment.filters["inline_markdown"] = _inline_markdown_filter
     return environment
@@ -470,51 +584,22 @@ def _plain_markdown(text: str, chapter: ChapterSource | None = None) -> str:
 def check_nesting(html: str, path: Path) -> None:
     """Refuse HTML nested deeper than any book needs, before layout recurses into it."""
     if depth_after(html)[1] > MAX_DEPTH:
-        raise BookError(path, None, f"the chapter's HTML is nested more than {MAX_DEPTH} elements deep",
-                        "remove the nested <div> or list levels; Markdown rarely needs more than a few")
+        raise BookError(
+            path,
+            None,
+            f"the chapter's HTML is nested more than {MAX_DEPTH} elements deep",
+            "remove the nested <div> or list levels; Markdown rarely needs more than a few",
+        )
 
 
 def _snippet_converter(converter: markdown.Markdown):
     """Convert short texts one by one; their marks and ids go to the chapter being rendered."""
+
     def convert(text: str, chapter: ChapterSource | None = None) -> str:
         converter.reset()
         return clean_reported(converter.convert(text), chapter)
+
     return convert
-
-
-def _render_template(environment, name: str, context: dict, chapter: ChapterSource | None = None) -> str:
-    try:
-        return environment.get_template(name).render(context)
-    except jinja2.TemplateSyntaxError as error:
-        raise BookError(Path(error.filename or name), error.lineno, f"template error: {error.message}") from None
-    except jinja2.UndefinedError as error:
-        template, line = _template_place(error, name)
-        where = chapter.data_path if chapter is not None and chapter.data_path else Path("layout") / template
-        raise BookError(where, None, f"the template {template} (line {line}) needs a value that is missing: {error.message}",
-                        "check that every entry of the data file has all the keys the template uses") from None
-    except jinja2.TemplateNotFound as error:
-        raise BookError(Path("layout") / str(error.name), None, "template not found") from None
-
-
-def _template_place(error: Exception, name: str) -> tuple[str, int | None]:
-    """The template and line where rendering failed.
-
-    Jinja rewrites tracebacks so that frames of templates carry the template's file name
-    and line: the last such frame is where the missing value was asked for.
-    """
-    place = (name, None)
-    traceback = error.__traceback__
-    while traceback is not None:
-        filename = traceback.tb_frame.f_code.co_filename
-        if filename.endswith(".html"):
-            place = (Path(filename).name, traceback.tb_lineno)
-        traceback = traceback.tb_next
-    return place
-
-
-def _body_of(html: str) -> str:
-    start = html.index(">", html.index("<body")) + 1
-    return html[start:html.rindex("</body>")]
 
 
 # --- Pictures: how large they print, and whether that is sharp --------------------------------
@@ -526,9 +611,14 @@ PRINT_DPI = 150  # below this, a printed picture looks soft
 #: The text block of each page, (width, height) in mm: the paper less the margins of
 #: layout/book.css (A4, Letter), small-page.css (the booklet's A5, half-letter) and
 #: large-print.css. tests/test_pictures.py lays pictures out in each and measures them.
-TEXT_BLOCKS_MM = {("a4", False): (152, 251), ("letter", False): (157.9, 233.4),
-                  ("a5", False): (112, 175), ("half-letter", False): (103.7, 180.9),
-                  ("a4", True): (166, 253), ("letter", True): (171.9, 235.4)}
+TEXT_BLOCKS_MM = {
+    ("a4", False): (152, 251),
+    ("letter", False): (157.9, 233.4),
+    ("a5", False): (112, 175),
+    ("half-letter", False): (103.7, 180.9),
+    ("a4", True): (166, 253),
+    ("letter", True): (171.9, 235.4),
+}
 PICTURE_HEIGHT = 0.9  # of the text block's height: book.css's max-height: 90vh
 #: A picture figure (a picture alone in its paragraph) leaves room for text on its page:
 #: book.css's figure.picture img { max-height: 50vh }.
@@ -536,8 +626,9 @@ FIGURE_PICTURE_HEIGHT = 0.5
 PAGE_NAMES = {"a4": "A4", "letter": "US Letter", "a5": "A5", "half-letter": "half-letter"}
 
 
-def printed_size_mm(pixels: tuple[int, int], edition: Edition,
-                    height: float = PICTURE_HEIGHT) -> tuple[float, float]:
+def printed_size_mm(
+    pixels: tuple[int, int], edition: Edition, height: float = PICTURE_HEIGHT
+) -> tuple[float, float]:
     """(width, height) a picture of so many pixels prints at in the edition, as book.css
     sizes it: its own size, made smaller to the column's width and to height (a share of
     the page's)."""
@@ -545,7 +636,9 @@ def printed_size_mm(pixels: tuple[int, int], edition: Edition,
     return pixels[0] * scale, pixels[1] * scale
 
 
-def largest_width_mm(pixels: tuple[int, int], edition: Edition, height: float = PICTURE_HEIGHT) -> float:
+def largest_width_mm(
+    pixels: tuple[int, int], edition: Edition, height: float = PICTURE_HEIGHT
+) -> float:
     """The widest a picture of these proportions prints: across the column, or less where
     it would be taller than the page allows."""
     column, page = TEXT_BLOCKS_MM[edition.paper, edition.large_print]
@@ -573,7 +666,7 @@ def warn_low_resolution(chapters, edition: Edition) -> None:
 
 def _picture_file(chapter: ChapterSource, src: str) -> Path | None:
     """The raster picture a src names (load has checked that it is a file in assets/)."""
-    if not src or re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):
+    if not src or URL_SCHEME.match(src):
         return None
     path = (chapter.path.parent / unquote(src)).resolve()
     return path if path.suffix.lower() not in (".svg", ".yml", ".yaml") and path.is_file() else None
@@ -583,9 +676,11 @@ def _picture_file(chapter: ChapterSource, src: str) -> Path | None:
 FIGURE_PICTURE_SOURCE = re.compile(r'<figure class="picture"[^>]*>\s*<img\b[^>]*\ssrc="([^"]+)"')
 
 
-def _resolution_problem(picture: Path, src: str, edition: Edition,
-                        height: float = PICTURE_HEIGHT) -> tuple[str, str] | None:
+def _resolution_problem(
+    picture: Path, src: str, edition: Edition, height: float = PICTURE_HEIGHT
+) -> tuple[str, str] | None:
     from PIL import Image  # installed with WeasyPrint; only needed when a chapter has pictures
+
     with Image.open(picture) as image:
         pixels = image.size
     width_mm = printed_size_mm(pixels, edition, height)[0]
@@ -595,11 +690,13 @@ def _resolution_problem(picture: Path, src: str, edition: Edition,
     page = PAGE_NAMES[edition.paper] + (" in large print" if edition.large_print else "")
     largest_mm = largest_width_mm(pixels, edition, height)
     wanted = round(largest_mm / 25.4 * PRINT_DPI)
-    return (f"the picture '{src}' ({pixels[0]} × {pixels[1]} pixels) prints {width_mm:.0f} mm "
-            f"wide on {page}, at {dpi:.0f} dpi: it will look soft (print needs about {PRINT_DPI})",
-            f"a copy with more pixels prints larger and sharper: one at least {wanted} pixels "
-            f"wide prints {largest_mm:.0f} mm wide, as large as this page allows, "
-            f"at {PRINT_DPI} dpi")
+    return (
+        f"the picture '{src}' ({pixels[0]} × {pixels[1]} pixels) prints {width_mm:.0f} mm "
+        f"wide on {page}, at {dpi:.0f} dpi: it will look soft (print needs about {PRINT_DPI})",
+        f"a copy with more pixels prints larger and sharper: one at least {wanted} pixels "
+        f"wide prints {largest_mm:.0f} mm wide, as large as this page allows, "
+        f"at {PRINT_DPI} dpi",
+    )
 
 
 # --- What the allow-list leaves out, said with its place -------------------------------------
@@ -608,10 +705,13 @@ def _resolution_problem(picture: Path, src: str, edition: Edition,
 CSS_CLASS = re.compile(r"\.(-?[A-Za-z_][\w-]*)")
 #: What a stylesheet holds that is not a selector and may hold a dot: comments, strings, URLs.
 CSS_NOT_SELECTORS = re.compile(r"/\*.*?\*/|\"[^\"]*\"|'[^']*'|url\([^)]*\)", re.DOTALL)
-PLAIN_MARKDOWN_HINTS = {"b": "write **bold** instead", "i": "write *italics* instead",
-                        "u": "write *italics* instead",
-                        "center": "remove it: the layout places the text",
-                        "font": "remove it: the book's type is set in layout/book.css"}
+PLAIN_MARKDOWN_HINTS = {
+    "b": "write **bold** instead",
+    "i": "write *italics* instead",
+    "u": "write *italics* instead",
+    "center": "remove it: the layout places the text",
+    "font": "remove it: the book's type is set in layout/book.css",
+}
 
 
 def clean_reported(html: str, chapter: ChapterSource | None) -> str:
@@ -628,18 +728,25 @@ def _dropped_message(dropped: Dropped) -> tuple[str, str]:
     if dropped.attribute is None and dropped.with_content:
         return (f"<{dropped.tag}> is left out of the book, with everything in it", "remove it")
     if dropped.attribute is None:
-        return (f"<{dropped.tag}> is left out of the book: what it holds prints as ordinary text",
-                PLAIN_MARKDOWN_HINTS.get(dropped.tag)
-                or "remove the tags, or use what the book knows: Markdown, <aside>, <details>, "
-                   "<figure>, or a box (::: review)")
+        return (
+            f"<{dropped.tag}> is left out of the book: what it holds prints as ordinary text",
+            PLAIN_MARKDOWN_HINTS.get(dropped.tag)
+            or "remove the tags, or use what the book knows: Markdown, <aside>, <details>, "
+            "<figure>, or a box (::: review)",
+        )
     shown = dropped.value if len(dropped.value) <= 40 else dropped.value[:40] + "…"
     written = f'{dropped.attribute}="{shown}" on <{dropped.tag}>'
     if dropped.tag == "img" and dropped.attribute in ("width", "height"):
-        return (f"{written} is left out: a picture prints at its own size (a pixel is 1/96 inch), "
-                "never wider than the column", "remove it (see Pictures in README.md)")
+        return (
+            f"{written} is left out: a picture prints at its own size (a pixel is 1/96 inch), "
+            "never wider than the column",
+            "remove it (see Pictures in README.md)",
+        )
     if dropped.attribute == "style":
-        return (f"{written} is left out: the book's look comes from layout/*.css",
-                "remove it; Markdown (*italics*, **bold**) or a box says the same")
+        return (
+            f"{written} is left out: the book's look comes from layout/*.css",
+            "remove it; Markdown (*italics*, **bold**) or a box says the same",
+        )
     return f"{written} is left out of the book", f"remove {dropped.attribute}=…"
 
 
@@ -656,16 +763,27 @@ def warn_unstyled_classes(html: str, chapter: ChapterSource) -> None:
     """A class the chapter gives an element (class="…", {: .name }, ::: name) that no rule
     of layout/ styles changes nothing in print: the teacher meant something by it."""
     styled = styled_classes(chapter.path.parent.parent / "layout")
-    named = {name: tag for tag, attributes in html_elements(html)
-             for name in attributes.get("class", "").split() if name not in styled}
+    named = {
+        name: tag
+        for tag, attributes in html_elements(html)
+        for name in attributes.get("class", "").split()
+        if name not in styled
+    }
     for name, tag in named.items():
         written = rf"(?<![\w-]){re.escape(name)}(?![\w-])"
-        path, line = _source_place(chapter, rf"class\s*=\s*[\"']?[^\"'>]*{written}"
-                                            rf"|\{{[^}}\n]*\.{written}|^:::[ \t]*{written}")
+        path, line = _source_place(
+            chapter,
+            rf"class\s*=\s*[\"']?[^\"'>]*{written}"
+            rf"|\{{[^}}\n]*\.{written}|^:::[ \t]*{written}",
+        )
         if line is not None:
-            warn(path, line, f"the class '{name}' (on <{tag}>) is styled by no rule of layout/: "
-                             "it changes nothing in print",
-                 f"remove it, or give .{name} a rule in layout/book.css")
+            warn(
+                path,
+                line,
+                f"the class '{name}' (on <{tag}>) is styled by no rule of layout/: "
+                "it changes nothing in print",
+                f"remove it, or give .{name} a rule in layout/book.css",
+            )
 
 
 def styled_classes(layout_dir: Path) -> frozenset[str]:
@@ -680,7 +798,7 @@ def styled_classes(layout_dir: Path) -> frozenset[str]:
 def _source_place(chapter: ChapterSource, pattern: str) -> tuple[Path, int | None]:
     """The first line of the chapter's Markdown that matches: its body, else its data file."""
     found = re.compile(pattern, re.IGNORECASE)
-    for number, line in enumerate(chapter.body.split("\n"), start=chapter.body_line):
+    for number, line in numbered_lines(chapter.body, chapter.body_line):
         if found.search(line):
             return chapter.path, number
     if chapter.data_path is not None:
@@ -689,3 +807,8 @@ def _source_place(chapter: ChapterSource, pattern: str) -> tuple[Path, int | Non
             if found.search(line):
                 return chapter.data_path, number
     return chapter.path, None
+
+
+def _labelled(label: str):
+    """For re.sub: a source box's title tag with the label as its text."""
+    return lambda title: f"{title[1]}{label}{title[2]}"

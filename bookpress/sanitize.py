@@ -15,10 +15,49 @@ from html.parser import HTMLParser
 import nh3
 
 TAGS = {
-    "a", "abbr", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "figcaption",
-    "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img", "ins", "li", "ol", "p", "pre", "s",
-    "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-    "aside", "details", "summary",  # the book's HTML boxes (layout/book.css, "HTML boxes")
+    "a",
+    "abbr",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "img",
+    "ins",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "aside",
+    "details",
+    "summary",  # the book's HTML boxes (layout/book.css, "HTML boxes")
 }
 ATTRIBUTES = {
     "*": {"id", "class", "title", "lang"},
@@ -32,16 +71,34 @@ ATTRIBUTES = {
     "ol": {"start"},
 }
 #: Removed with what they contain, not just their tags.
-DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "svg", "math", "template",
-                        "noscript", "textarea", "select"}
+DROPPED_WITH_CONTENT = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "template",
+    "noscript",
+    "textarea",
+    "select",
+}
 
 
 def clean_html(html: str) -> str:
     """The HTML with only the allowed elements and attributes, links to http(s) and mailto."""
     return nh3.clean(
-        html, tags=TAGS, attributes=ATTRIBUTES, clean_content_tags=DROPPED_WITH_CONTENT,
-        url_schemes={"http", "https", "mailto"}, link_rel=None, strip_comments=True,
-        filter_style_properties={"text-align"}, attribute_filter=_from_the_project)
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        clean_content_tags=DROPPED_WITH_CONTENT,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        strip_comments=True,
+        filter_style_properties={"text-align"},
+        attribute_filter=_from_the_project,
+    )
 
 
 SITE_ROOT_ASSETS = "/assets/"
@@ -74,6 +131,7 @@ def depth_after(html: str, depth: int = 0) -> tuple[int, int]:
 
 
 # --- What the allow-list leaves out -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Dropped:
@@ -110,7 +168,7 @@ class _Elements(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag in self.inside:
-            del self.inside[len(self.inside) - 1 - self.inside[::-1].index(tag):]
+            del self.inside[len(self.inside) - 1 - self.inside[::-1].index(tag) :]
 
 
 def html_elements(html: str) -> list[tuple[str, dict[str, str]]]:
@@ -140,5 +198,6 @@ def dropped_by_allow_list(html: str) -> list[Dropped]:
 def _style_left_out(style: str) -> str:
     """The declarations of a style="…" that clean_html does not keep (it keeps text-align)."""
     declarations = [part.strip() for part in style.split(";") if part.strip()]
-    return "; ".join(part for part in declarations
-                     if part.split(":", 1)[0].strip().lower() != "text-align")
+    return "; ".join(
+        part for part in declarations if part.split(":", 1)[0].strip().lower() != "text-align"
+    )

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 from .index import build_index
 from .model import Book, BookInfo, ContentsEntry, RenderedChapter
-from .render import BLOCK_START, render_chapters, render_index
+from .render import render_chapters, render_index
+from .templates import BLOCK_START
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class ScreenBook:
     """The book as screens show it, numbered as the printed reading edition is."""
 
     info: BookInfo
-    chapters: tuple[RenderedChapter, ...]  # rendered for screens: each .section carries page markers
+    chapters: tuple[
+        RenderedChapter, ...
+    ]  # rendered for screens: each .section carries page markers
     contents: tuple[ContentsEntry, ...]  # with the printed folios
     index_section: str  # the index, its locators the printed pages (links to the chapters' ids)
     pages: tuple[PageBreak, ...]  # every page marker, in reading order
@@ -43,14 +46,19 @@ def screen_book(book: Book, typeset_book, page_source: str) -> ScreenBook:
     folio of every element id; the screen rendering gives its blocks the same ids.
     """
     from .typeset import occurrences  # the typeset stage has run: importing it costs nothing
+
     folios = {anchor: folio for part in typeset_book.parts for anchor, folio in part.folios.items()}
     chapters, pages = [], []
     for number, chapter in enumerate(render_chapters(book, for_screen=True)):
         section, found = marked_pages(with_printed_pages(chapter.section, folios), folios, number)
         chapters.append(replace(chapter, section=section))
         pages += found
-    _, index_section = render_index(book, build_index(book.index_terms, occurrences(typeset_book.parts)))
-    return ScreenBook(book.info, tuple(chapters), typeset_book.contents, index_section, tuple(pages), page_source)
+    _, index_section = render_index(
+        book, build_index(book.index_terms, occurrences(typeset_book.parts))
+    )
+    return ScreenBook(
+        book.info, tuple(chapters), typeset_book.contents, index_section, tuple(pages), page_source
+    )
 
 
 #: A cross-reference as the figures stage writes it, its label not yet given a page.
@@ -59,9 +67,11 @@ XREF_TAG = re.compile(r'<a class="xref" href="#([^"]+)">[^<]+</a>')
 
 def with_printed_pages(section: str, folios: dict[str, int]) -> str:
     """Cross-references with the printed page, as the book prints them: "Figure 2.1, page 9"."""
+
     def page(match: re.Match) -> str:
         folio = folios.get(match[1])
         return match[0] if folio is None else f"{match[0][:-4]}, page\u00a0{folio}</a>"
+
     return XREF_TAG.sub(page, section)
 
 
@@ -90,10 +100,12 @@ def marked_pages(section: str, folios: dict[str, int], chapter: int) -> tuple[st
         last = folio
         page = PageBreak(str(folio), f"page-{folio}", chapter)
         pages.append(page)
-        marker = (f'<span class="page-break" role="doc-pagebreak" id="{page.id}" '
-                  f'aria-label="{page.label}"></span>')
+        marker = (
+            f'<span class="page-break" role="doc-pagebreak" id="{page.id}" '
+            f'aria-label="{page.label}"></span>'
+        )
         if match[1] not in _MARKED_INSIDE:
-            pieces += [section[position:match.start()], marker]
+            pieces += [section[position : match.start()], marker]
             position = match.start()
         elif match[1] == "tr":
             cell = _FIRST_CELL.search(section, match.end())
@@ -101,7 +113,7 @@ def marked_pages(section: str, folios: dict[str, int], chapter: int) -> tuple[st
             pieces += [section[position:at], marker]
             position = at
         else:
-            pieces += [section[position:match.end()], marker]
+            pieces += [section[position : match.end()], marker]
             position = match.end()
     pieces.append(section[position:])
     return "".join(pieces), pages

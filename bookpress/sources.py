@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ import yaml
 
 from .errors import BookError
 
-
 MAX_SOURCE = 2 * 1024 * 1024  # bytes: a chapter or data file larger than this is a mistake
+MAX_FILE = 20 * 1024 * 1024  # bytes of one picture, font or stylesheet the book uses
+MAX_DATA_URL = 256 * 1024  # characters: a larger data: URL is refused like a file outside
+#: A URL that names its scheme (https:, data:, file:…): not a path in the project.
+URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 #: Lists and keys inside one another: the book's files need three or four levels; parsing
 #: recurses once per level, so a file nested without end must be stopped early.
 MAX_YAML_DEPTH = 32
@@ -21,36 +25,54 @@ MAX_YAML_DEPTH = 32
 #: the controls but tab and line ends, and halves of UTF-16 pairs, which cannot be saved.
 INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 MAX_SHOWN = 60  # characters of a teacher's text quoted in a message
-CALENDAR_HINT = ("check the year (0001 or later), the month (01 to 12) and the day "
-                 "(no more than the month has), e.g. 1937-02-28")
+CALENDAR_HINT = (
+    "check the year (0001 or later), the month (01 to 12) and the day "
+    "(no more than the month has), e.g. 1937-02-28"
+)
 
 
 def read_text(path: Path, empty_ok: bool = False) -> str:
     """The file's text, or an error saying what is wrong with its bytes (or that it is empty)."""
     try:
         if path.stat().st_size > MAX_SOURCE:
-            raise BookError(path, None, f"the file is larger than {MAX_SOURCE // 1024 // 1024} MB",
-                            "split it, or check that nothing was pasted into it by mistake")
+            raise BookError(
+                path,
+                None,
+                f"the file is larger than {MAX_SOURCE // 1024 // 1024} MB",
+                "split it, or check that nothing was pasted into it by mistake",
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise BookError(path, None, "file not found") from None
     except OSError as error:  # a folder of that name, a name too long, no permission
-        raise BookError(path, None, f"the file cannot be read ({error.strerror or error})",
-                        "check that it is a file you may read") from None
+        raise BookError(
+            path,
+            None,
+            f"the file cannot be read ({error.strerror or error})",
+            "check that it is a file you may read",
+        ) from None
     if data.startswith(b"\xef\xbb\xbf"):
-        raise BookError(path, 1, "the file starts with a byte-order mark",
-                        "save it as UTF-8 without BOM (most editors offer 'UTF-8' beside 'UTF-8 with BOM')")
+        raise BookError(
+            path,
+            1,
+            "the file starts with a byte-order mark",
+            "save it as UTF-8 without BOM (most editors offer 'UTF-8' beside 'UTF-8 with BOM')",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise BookError(path, line, "the file is not UTF-8 text",
-                        "save it with the encoding 'UTF-8'") from None
+        line = data[: error.start].count(b"\n") + 1
+        raise BookError(
+            path, line, "the file is not UTF-8 text", "save it with the encoding 'UTF-8'"
+        ) from None
     if "\x00" in text:  # a sign of a file that is not text; no path may hold it either
         line = text.count("\n", 0, text.index("\x00")) + 1
-        raise BookError(path, line, "the file holds a null character (U+0000), which is not text",
-                        "remove it; a file saved by a word processor must be saved again as "
-                        "plain text (UTF-8)")
+        raise BookError(
+            path,
+            line,
+            "the file holds a null character (U+0000), which is not text",
+            "remove it; a file saved by a word processor must be saved again as plain text (UTF-8)",
+        )
     if not text.strip() and not empty_ok:
         raise BookError(path, None, "the file is empty")
     return text
@@ -85,15 +107,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.events.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not used in this book",
-                                              self.peek_event().start_mark)
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "YAML aliases (*name) are not used in this book",
+                self.peek_event().start_mark,
+            )
         self._depth += 1
         try:
             if self._depth > MAX_YAML_DEPTH:
                 raise _ValueProblem(
                     self.peek_event().start_mark,
                     f"the lists and keys here are nested more than {MAX_YAML_DEPTH} levels deep",
-                    "a data file needs only a list of entries with 'key: value' lines")
+                    "a data file needs only a list of entries with 'key: value' lines",
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -109,19 +136,24 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         value = super().construct_scalar(node)
         if isinstance(value, str) and (found := INVISIBLE.search(value)):
             raise _ValueProblem(
-                node.start_mark, f"the text holds an invisible character (U+{ord(found[0]):04X})",
-                "remove it: look for an escape like \\x01 or \\u0000 between double quotes")
+                node.start_mark,
+                f"the text holds an invisible character (U+{ord(found[0]):04X})",
+                "remove it: look for an escape like \\x01 or \\u0000 between double quotes",
+            )
         return value
 
     def construct_mapping(self, node, deep=False):
-        seen = {}
+        seen: dict = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
             except TypeError:  # a list or mapping as a key: no dictionary can hold it
-                raise _ValueProblem(key_node.start_mark, "a key here is a list or a group of keys",
-                                    "a key is a word followed by a colon, like 'title:'") from None
+                raise _ValueProblem(
+                    key_node.start_mark,
+                    "a key here is a list or a group of keys",
+                    "a key is a word followed by a colon, like 'title:'",
+                ) from None
             if first is not None:
                 message = f"the key '{shown(key)}' is written twice (first on line {first + 1})"
                 raise yaml.constructor.ConstructorError(None, None, message, key_node.start_mark)
@@ -165,8 +197,11 @@ class YamlDocument:
             node = node.value[item] if listed else None
         if not isinstance(node, yaml.MappingNode):
             return {}
-        return {inner.value: self._first_line + inner.start_mark.line
-                for inner, _ in node.value if isinstance(inner, yaml.ScalarNode)}
+        return {
+            inner.value: self._first_line + inner.start_mark.line
+            for inner, _ in node.value
+            if isinstance(inner, yaml.ScalarNode)
+        }
 
     def items(self, key: str | None = None) -> list[tuple[Any, int]]:
         """(item, line) of each item of the list under a top-level key (or of the document's)."""
@@ -204,9 +239,14 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlDocument:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = first_line + mark.line if mark is not None else first_line
-        problem = getattr(error, "problem", None) or str(error)
-        raise BookError(path, line, f"this YAML cannot be read: {problem}",
-                        "check the indentation and the colon after each key; quote text that contains ': ' or starts with a special character") from None
+        reason = getattr(error, "problem", None) or str(error)
+        raise BookError(
+            path,
+            line,
+            f"this YAML cannot be read: {reason}",
+            "check the indentation and the colon after each key; quote text that contains ': ' "
+            "or starts with a special character",
+        ) from None
     finally:
         loader.dispose()
     return YamlDocument(data, node, path, first_line)
@@ -214,13 +254,14 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlDocument:
 
 # --- values a teacher wrote, checked and quoted in messages ------------------------------------
 
+
 def shown(value: Any, limit: int = MAX_SHOWN) -> str:
     """A value as a message quotes it: on one line, and cut short if long."""
     if value is None or isinstance(value, bool):
         text = "null" if value is None else str(value).lower()  # as YAML writes them
     else:
         text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def describe(value: Any) -> str:
@@ -249,18 +290,27 @@ def text_problem(key: str, value: Any) -> tuple[str, str] | None:
     if isinstance(value, str) and value.strip():
         return None
     if value is None or isinstance(value, str):
-        return (f"'{key}' is empty", f"write the text after '{key}:', "
-                "or '>-' there and the text indented on the lines below")
+        return (
+            f"'{key}' is empty",
+            f"write the text after '{key}:', "
+            "or '>-' there and the text indented on the lines below",
+        )
     if isinstance(value, bool):
-        return (f"'{key}' should be text, not {describe(value)}",
-                "YAML reads yes/no/on/off/true/false as a yes-or-no value: put the text in quotes, "
-                f"e.g. {key}: \"{'no' if value is False else 'yes'}\"")
+        return (
+            f"'{key}' should be text, not {describe(value)}",
+            "YAML reads yes/no/on/off/true/false as a yes-or-no value: put the text in quotes, "
+            f'e.g. {key}: "{"no" if value is False else "yes"}"',
+        )
     if not isinstance(value, (int, float, datetime.date)):
-        return (f"'{key}' should be text, not {describe(value)}",
-                f"write the text after '{key}:' on one line, in quotes if it starts with [ or {{ "
-                "or holds ': '; for several lines write '>-' and indent the text below")
-    return (f"'{key}' should be text, not {describe(value)}",
-            f"put the text in quotes, e.g. {key}: \"{shown(value)}\"")
+        return (
+            f"'{key}' should be text, not {describe(value)}",
+            f"write the text after '{key}:' on one line, in quotes if it starts with [ or {{ "
+            "or holds ': '; for several lines write '>-' and indent the text below",
+        )
+    return (
+        f"'{key}' should be text, not {describe(value)}",
+        f'put the text in quotes, e.g. {key}: "{shown(value)}"',
+    )
 
 
 def unknown_key(key: Any, allowed) -> tuple[str, str]:
@@ -297,8 +347,31 @@ def _one_slip(word: str, other: str) -> bool:
     """Whether other is word with one letter changed, added, left out, or two next ones swapped."""
     if word == other or abs(len(word) - len(other)) > 1:
         return False
-    start = next((i for i, pair in enumerate(zip(word, other)) if pair[0] != pair[1]),
-                 min(len(word), len(other)))
+    start = next(
+        (i for i, pair in enumerate(zip(word, other, strict=False)) if pair[0] != pair[1]),
+        min(len(word), len(other)),
+    )
     rest, other_rest = word[start:], other[start:]
-    return (rest[1:] == other_rest[1:] or rest[1:] == other_rest or rest == other_rest[1:]
-            or (rest[:2] == other_rest[1::-1] and rest[2:] == other_rest[2:]))
+    return (
+        rest[1:] == other_rest[1:]
+        or rest[1:] == other_rest
+        or rest == other_rest[1:]
+        or (rest[:2] == other_rest[1::-1] and rest[2:] == other_rest[2:])
+    )
+
+
+#: A picture in Markdown: ![alt](src "title").
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
+
+
+def local_path(url: str, chapter: Path, root: Path) -> Path:
+    """The file a path names: from the chapter's folder, or from the project's when it starts
+    with one '/', as a website's pages name their pictures (/assets/images/map.png)."""
+    if url.startswith("/") and not url.startswith("//"):
+        return (root / url.lstrip("/")).resolve()
+    return (chapter.parent / url).resolve()
+
+
+def numbered_lines(text: str, first_line: int) -> Iterator[tuple[int, str]]:
+    """Each line of text with its line number in the file, the first being first_line."""
+    return enumerate(text.split("\n"), start=first_line)

@@ -18,19 +18,39 @@ PIPELINE = Path(__file__).resolve().parent
 
 
 #: Every Python package whose release can change a byte of the output.
-DEPENDENCIES = ("weasyprint", "pydyf", "fonttools", "markdown", "jinja2", "MarkupSafe", "pypdf", "PyYAML",
-                "nh3", "Pillow", "Pygments", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "brotli",
-                "zopfli", "font-source-serif-pro", "font-source-sans-pro")
+DEPENDENCIES = (
+    "weasyprint",
+    "pydyf",
+    "fonttools",
+    "markdown",
+    "jinja2",
+    "MarkupSafe",
+    "pypdf",
+    "PyYAML",
+    "nh3",
+    "Pillow",
+    "Pygments",
+    "pyphen",
+    "tinycss2",
+    "cssselect2",
+    "tinyhtml5",
+    "brotli",
+    "zopfli",
+    "font-source-serif-pro",
+    "font-source-sans-pro",
+)
 #: The system libraries WeasyPrint lays text out with: (library, function giving its version).
-SYSTEM_LIBRARIES = (("pango-1.0", "libpango-1.0.so.0", "pango_version_string"),
-                    ("harfbuzz", "libharfbuzz.so.0", "hb_version_string"),
-                    ("fontconfig", "libfontconfig.so.1", "FcGetVersion"))
+SYSTEM_LIBRARIES = (
+    ("pango-1.0", "libpango-1.0.so.0", "pango_version_string"),
+    ("harfbuzz", "libharfbuzz.so.0", "hb_version_string"),
+    ("fontconfig", "libfontconfig.so.1", "FcGetVersion"),
+)
 #: What shapes a part's pages besides its own HTML (the chapters come in through that HTML).
 LAYOUT_FOLDERS = ("layout", "assets")
 
 
 def inputs_digest(root: Path, request: dict) -> str:
-    """A hash of every source, template, stylesheet and asset, the request, and the pipeline itself."""
+    """A hash of every source, template, stylesheet and asset, the request and the pipeline."""
     return _digest(root, INPUT_FOLDERS, request)
 
 
@@ -41,7 +61,8 @@ def layout_digest(root: Path, request) -> str:
 
 def _digest(root: Path, folders, request) -> str:
     from importlib.metadata import PackageNotFoundError, version
-    versions = {}
+
+    versions: dict[str, str | None] = {}
     for name in DEPENDENCIES:
         try:
             versions[name] = version(name)
@@ -52,7 +73,9 @@ def _digest(root: Path, folders, request) -> str:
     for folder in [root / name for name in folders] + [PIPELINE]:
         for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
             if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(folder.parent)).encode() + b"\0" + path.read_bytes())
+                digest.update(
+                    str(path.relative_to(folder.parent)).encode() + b"\0" + path.read_bytes()
+                )
     return digest.hexdigest()
 
 
@@ -77,7 +100,10 @@ def is_up_to_date(build_dir: Path, digest: str) -> list[Path] | None:
 
 def record(build_dir: Path, digest: str, outputs: list[Path]) -> None:
     """Remember a successful build (written whole, like every output)."""
-    data = {"inputs": digest, "outputs": {str(p): [p.stat().st_size, p.stat().st_mtime_ns] for p in outputs}}
+    data = {
+        "inputs": digest,
+        "outputs": {str(p): [p.stat().st_size, p.stat().st_mtime_ns] for p in outputs},
+    }
     build_dir.mkdir(parents=True, exist_ok=True)
     temporary = build_dir / (STAMP + ".tmp")
     temporary.write_text(json.dumps(data, indent=1))
@@ -92,6 +118,7 @@ def system_library_versions() -> dict[str, str | None]:
     """
     import ctypes
     import ctypes.util
+
     versions: dict[str, str | None] = {}
     for name, soname, function in SYSTEM_LIBRARIES:
         library = _loads(soname)
@@ -110,6 +137,7 @@ def system_library_versions() -> dict[str, str | None]:
 
 def _loads(name: str):
     import ctypes
+
     try:
         return ctypes.CDLL(name)
     except OSError:  # not this system's name for it (macOS, Windows): find_library looks

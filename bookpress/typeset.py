@@ -1,11 +1,13 @@
-"""Typeset stage: WeasyPrint lays out each chapter from the page it starts on, then the front matter."""
+"""Typeset stage: WeasyPrint lays out each chapter from the page it starts on, then the rest."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
@@ -15,10 +17,16 @@ from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
 from .fetch import BookFetcher
 from .index import Occurrence, build_index
-from .pool import LayoutPool, Pending, can_fork
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
-from .render import (INDEX_ID, LOCAL, render_back_cover, render_blank_page, render_front_matter,
-                     render_index)
+from .pool import LayoutPool, Task, can_fork
+from .render import (
+    INDEX_ID,
+    LOCAL,
+    render_back_cover,
+    render_blank_page,
+    render_front_matter,
+    render_index,
+)
 
 STYLESHEETS = ("fonts.css", "book.css", "highlight.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
@@ -32,35 +40,43 @@ class LaidOutPart:
     headings: tuple[Heading, ...]  # the first is the part's title
     number: int | None
     marks: tuple[IndexMark, ...]
-    section: str  # its HTML section, for the whole-book document
     first_folio: int
-    pending: Pending  # its page count and folios, then (once written) its part
+    task: Task  # its page count and folios, then (once written) its part
 
     @property
     def folios(self) -> dict:
         """Element id -> folio of the page it landed on."""
-        return self.pending.folios
+        return self.task.told().folios
 
     @property
     def last_folio(self) -> int:
-        return self.first_folio + self.pending.pages - 1
+        return self.first_folio + self.task.told().pages - 1
 
     @property
-    def written(self):
+    def kept(self):
         """The part as the path keeps it: written (fast path) or laid out (public path)."""
-        return self.pending.part()
+        return self.task.result()
+
+
+class Layout(NamedTuple):
+    """How a part came out of layout: what is known of it before it is written."""
+
+    pages: int
+    folios: dict  # element id -> folio of the page it landed on
+    step: int | None  # the step of the notes' ladder it was laid out at (a chapter's)
+    moved: int | None  # footnotes that stand on the page after their call
 
 
 @dataclass(frozen=True)
 class TypesetBook:
     """The laid-out book: its runs of written pages in order, ready to be joined into one PDF."""
 
-    runs: tuple  # each part as kept: front matter, chapters, blank pages, index…; a blank comes more than once
+    # Each part as kept: front matter, chapters, blank pages, index…; a blank comes more than once.
+    runs: tuple
     front: object  # the front matter, whose document entries (title, language) the book's PDF takes
     front_matter_pages: int
     parts: tuple[LaidOutPart, ...]
     contents: tuple[ContentsEntry, ...]
-    front_html: str
 
     @property
     def pages(self) -> int:
@@ -70,8 +86,14 @@ class TypesetBook:
 class Typesetter:
     """Lays out documents with the book's stylesheets, fonts and fetcher."""
 
-    def __init__(self, book: Book, edition: Edition, path, cache: PartCache | None = None,
-                 pool: LayoutPool | None = None):
+    def __init__(
+        self,
+        book: Book,
+        edition: Edition,
+        path,
+        cache: PartCache | None = None,
+        pool: LayoutPool | None = None,
+    ):
         self.book = book
         self.path = path  # the fast path (engine.py) or the public one (join.py)
         self.cache = cache if cache is not None and path.parallel else PartCache(None, "")
@@ -82,7 +104,9 @@ class Typesetter:
         if edition.bleed or edition.crop_marks:
             # Bleed and crop marks are the print shop's, asked for on the command line.
             marks = "crop" if edition.crop_marks else "none"
-            self.stylesheets.append(CSS(string=f"@page {{ bleed: {edition.bleed or '0'}; marks: {marks} }}"))
+            self.stylesheets.append(
+                CSS(string=f"@page {{ bleed: {edition.bleed or '0'}; marks: {marks} }}")
+            )
         self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
         self.settled: dict = {}  # chapter path -> the step of the ladder its notes last fitted at
         self.variant = edition.pdf_variant
@@ -97,11 +121,17 @@ class Typesetter:
 
     def render(self, html: str, first_folio: int | None = None, extra=(), source=None):
         """Lay out one document; relative URLs in it start from chapters/, as in the sources."""
-        first = [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")] if first_folio else []
+        first = (
+            [CSS(string=f"@page :first {{ counter-reset: page {first_folio} }}")]
+            if first_folio
+            else []
+        )
         base_url = (self.book.root / "chapters").as_uri() + "/"
         document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
         with engine_warnings(source.path if source is not None else self.book.layout_dir):
-            laid_out = document.render(stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config)
+            laid_out = document.render(
+                stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config
+            )
             self._refuse_fetches(source)  # a refused file is an error (and not also a warning)
         return laid_out
 
@@ -112,21 +142,27 @@ class Typesetter:
             path = source.path if source is not None else self.book.root / "layout"
             url = refused[0]
             line = _line_of(source, url) if source is not None else None
-            raise BookError(path, line, f"the book may only use files from assets/, not {url[:120]}",
-                            "put the file in assets/ and refer to it as ../assets/NAME")
+            raise BookError(
+                path,
+                line,
+                f"the book may only use files from assets/, not {url[:120]}",
+                "put the file in assets/ and refer to it as ../assets/NAME",
+            )
 
-    def written(self, kind: str, html: str, first_folio: int | None = None) -> Pending:
+    def typeset_part(self, kind: str, html: str, first_folio: int | None = None) -> Task:
         """A part without notes (the index, the front matter…): laid out and written, or as kept.
 
         With a pool, this returns at once; the part is laid out and written meanwhile.
         """
-        def lay_out() -> Pending:
-            if self.pool is not None:
-                return self.pool.part(html, first_folio)
-            return self._done(self.render(html, first_folio), first_folio=first_folio or 1)
-        return self._kept(self.cache.key(kind, html, first_folio), lay_out)
 
-    def written_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Pending:
+        def lay_out() -> Task:
+            if self.pool is not None:
+                return self.pool.submit((None, first_folio, html, 0))
+            return self._done(self.render(html, first_folio), first_folio=first_folio or 1)
+
+        return self._from_cache(self.cache.key(kind, html, first_folio), lay_out)
+
+    def typeset_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Task:
         """A chapter laid out (see render_chapter) and written, or as kept from an earlier build.
 
         With a pool, this returns once the chapter is laid out; it is written meanwhile.
@@ -134,37 +170,51 @@ class Typesetter:
         # A later pass (page numbers filled in) starts where the chapter settled before.
         start = self.settled.get(chapter.source.path, 0)
 
-        def lay_out() -> Pending:
+        def lay_out() -> Task:
             if self.pool is not None:
-                return self.pool.chapter(chapter, first_folio, html, start)
-            return self._done(*self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio)
-        pending = self._kept(self.cache.key("chapter", html, first_folio, start), lay_out)
-        self.settled[chapter.source.path] = pending.step
-        if pending.moved:
-            warn(chapter.source.path, None, f"{pending.moved} footnote(s) stand on the page after their call",
-                 "shorten the footnotes of this chapter or move a call to another sentence")
-        return pending
+                return self.pool.submit((chapter, first_folio, html, start))
+            return self._done(
+                *self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio
+            )
 
-    def _kept(self, key: str, lay_out) -> Pending:
+        task = self._from_cache(self.cache.key("chapter", html, first_folio, start), lay_out)
+        layout = task.told()
+        self.settled[chapter.source.path] = layout.step
+        if layout.moved:
+            warn(
+                chapter.source.path,
+                None,
+                f"{layout.moved} footnote(s) stand on the page after their call",
+                "shorten the footnotes of this chapter or move a call to another sentence",
+            )
+        return task
+
+    def _from_cache(self, key: str, lay_out) -> Task:
         """The part kept under key, or laid out now and kept once written."""
         kept = self.cache.get(key)
         if kept is not None:
             part, folios, step, moved = kept
-            return Pending.done(len(part.pages), folios, part, step, moved)
-        pending = lay_out()
-        pending.then(lambda part: self.cache.put(key, (part, pending.folios, pending.step, pending.moved)))
-        return pending
+            return Task.done(Layout(len(part.pages), folios, step, moved), part)
+        task = lay_out()
 
-    def _done(self, document, step=None, moved=None, *, first_folio: int) -> Pending:
+        def keep(part) -> None:
+            layout = task.told()
+            self.cache.put(key, (part, layout.folios, layout.step, layout.moved))
+
+        task.then(keep)
+        return task
+
+    def _done(self, document, step=None, moved=None, *, first_folio: int) -> Task:
         """A document laid out here: where its elements landed, then written (its pages let go)."""
-        folios = _folios(document, first_folio, self.path)
-        return Pending.done(len(document.pages), folios, self.write(document), step, moved)
+        layout = Layout(len(document.pages), _folios(document, first_folio, self.path), step, moved)
+        return Task.done(layout, self.write(document))
 
     def render_chapter(self, chapter: RenderedChapter, first_folio: int, html: str, start: int = 0):
         """Lay out a chapter so that every footnote stands on the page of its call.
 
         WeasyPrint may push a note to the next page (or, rarely, drop it) when widows and
-        orphans forbid a break; the chapter is then laid out again with those relaxed, from
+        orphans forbid a break (footnotes and forbidden page breaks: see WeasyPrint issue
+        #2432); the chapter is then laid out again with those relaxed, from
         step start of the ladder on. Returns the document, the step, and how many notes
         still stand on the page after their call.
         """
@@ -176,11 +226,16 @@ class Typesetter:
             if not misplaced:
                 return document, step, 0
             attempts.append((misplaced, step, document))
-        misplaced, step, document = min(attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved)))
+        misplaced, step, document = min(
+            attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved))
+        )
         if misplaced.lost:
-            raise BookError(chapter.source.path, None,
-                            f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
-                            "shorten the footnotes of this chapter or move a call to another sentence")
+            raise BookError(
+                chapter.source.path,
+                None,
+                f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
+                "shorten the footnotes of this chapter or move a call to another sentence",
+            )
         return document, step, len(misplaced.moved)
 
 
@@ -220,13 +275,24 @@ def engine_warnings(path, hint: str | None = None):
     for record in relay.records:
         message = record.getMessage()
         place = ENGINE_PLACE.search(message)
-        warn(path, int(place[1]) if place and hint else None, f"WeasyPrint: {message}",
-             hint or "check the chapter's tables, pictures and links near what it names")
+        warn(
+            path,
+            int(place[1]) if place and hint else None,
+            f"WeasyPrint: {message}",
+            hint or "check the chapter's tables, pictures and links near what it names",
+        )
 
 
-def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition, timestamp: str, path,
-            cache: PartCache | None = None, workers: int = 1) -> TypesetBook:
-    """Lay out the chapters in order, each on a right-hand page, then the index and the front matter.
+def typeset(
+    book: Book,
+    chapters: tuple[RenderedChapter, ...],
+    edition: Edition,
+    timestamp: str,
+    path,
+    cache: PartCache | None = None,
+    workers: int = 1,
+) -> TypesetBook:
+    """Lay out the chapters in order, each on a right-hand page, then the index and front matter.
 
     path: the fast path (engine.py) or the public one (join.py), which keeps no cache and
     lays everything out here. workers: processes that may lay out chapters side by side.
@@ -240,20 +306,24 @@ def typeset(book: Book, chapters: tuple[RenderedChapter, ...], edition: Edition,
         # while the index is.
         contents = contents_entries(laid_out)
         front_html = render_front_matter(book, contents, timestamp)
-        front = typesetter.written("front matter", front_html)
-        blank = typesetter.written("blank page", render_blank_page(book))
-        back_cover = typesetter.written("back cover", render_back_cover(book)) if edition.back_cover else None
+        front = typesetter.typeset_part("front matter", front_html)
+        blank = typesetter.typeset_part("blank page", render_blank_page(book))
+        back_cover = (
+            typesetter.typeset_part("back cover", render_back_cover(book))
+            if edition.back_cover
+            else None
+        )
         # The body's page 1 must be a right-hand page: the front matter fills whole leaves.
-        front_part = front.part()
-        runs = [front_part, blank.part()] if len(front_part.pages) % 2 else [front_part]
+        front_part = front.result()
+        runs = [front_part, blank.result()] if len(front_part.pages) % 2 else [front_part]
         front_matter_pages = sum(len(run.pages) for run in runs)
         for part in laid_out:
-            runs.append(part.written)
+            runs.append(part.kept)
             if part is not laid_out[-1] and part.last_folio % 2:
-                runs.append(blank.part())
+                runs.append(blank.result())
         if back_cover:
-            runs.append(back_cover.part())
-    return TypesetBook(tuple(runs), front_part, front_matter_pages, laid_out, contents, front_html)
+            runs.append(back_cover.result())
+    return TypesetBook(tuple(runs), front_part, front_matter_pages, laid_out, contents)
 
 
 @contextlib.contextmanager
@@ -262,27 +332,71 @@ def _pool(book: Book, edition: Edition, workers: int, chapters: int):
     if min(workers, chapters) < 2 or not can_fork():
         yield None
         return
-    with LayoutPool(book, edition, min(workers, chapters)) as pool:
+    from .engine import with_font_files  # the fast path's: only it lays out in workers
+
+    start_work = functools.partial(_work_in_worker, book, edition)
+    with LayoutPool(start_work, min(workers, chapters), received=with_font_files) as pool:
         yield pool
+
+
+def _work_in_worker(book: Book, edition: Edition):
+    """In each worker, once: a typesetter of its own; then the work of each part it is sent.
+
+    The work lays the part out and tells how it came out, then writes it: a laid-out page
+    cannot leave the process that made it, the written part can.
+    """
+    from .engine import FastPath, without_font_files
+
+    typesetter = Typesetter(book, edition, FastPath())
+    sent: set[str] = set()  # the font files the build already has from this worker
+
+    def work(item):
+        chapter, first_folio, html, start = item
+        if chapter is None:  # the index, the front matter: no notes to place
+            document, step, moved = typesetter.render(html, first_folio), None, None
+        else:
+            document, step, moved = typesetter.render_chapter(chapter, first_folio, html, start)
+        folios = _folios(document, first_folio or 1, typesetter.path)
+        yield Layout(len(document.pages), folios, step, moved)
+        part = typesetter.write(document)
+        del document  # its pages, before the next chapter's
+        yield without_font_files(part, sent)
+
+    return work
 
 
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
     """Each chapter from the folio it opens on; again only where a reference's page moved."""
     printed: dict[str, int] = {}  # figure or linked id -> the folio printed with references to it
-    layouts: dict = {}  # (html, first folio) -> Pending: a chapter is laid out once per input
+    layouts: dict = {}  # (html, first folio) -> Task: a chapter is laid out once per input
     linked = linked_elsewhere(chapters)  # ids that links lead to from other chapters
     for _ in range(MAX_PASSES):
         laid_out, folio = [], 1
         for chapter in chapters:
             html = resolve_references(chapter, printed)
             if (html, folio) not in layouts:
-                layouts[html, folio] = typesetter.written_chapter(chapter, folio, html)
-            laid_out.append(LaidOutPart(chapter.headings, chapter.source.number, chapter.marks, chapter.section,
-                                        folio, layouts[html, folio]))
+                layouts[html, folio] = typesetter.typeset_chapter(chapter, folio, html)
+            laid_out.append(
+                LaidOutPart(
+                    chapter.headings,
+                    chapter.source.number,
+                    chapter.marks,
+                    folio,
+                    layouts[html, folio],
+                )
+            )
             folio = _next_right_hand_folio(laid_out[-1].last_folio)
-        found = {target: part.folios[target] for part, chapter in zip(laid_out, chapters) for target in chapter.targets}
-        found |= {target: part.folios[target] for part in laid_out for target in linked
-                  if target in part.folios}
+        found = {
+            target: part.folios[target]
+            for part, chapter in zip(laid_out, chapters, strict=True)
+            for target in chapter.targets
+        }
+        found |= {
+            target: part.folios[target]
+            for part in laid_out
+            for target in linked
+            if target in part.folios
+        }
         if not (_refers_elsewhere(chapters) or linked) or found == printed:
             break
         printed = found
@@ -296,11 +410,13 @@ XREF_LABEL = re.compile(r'<a class="xref" href="#([\w-]+)">([^<]+)</a>')
 def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
     """A figure (or a link's target) in the same chapter gets its page from CSS; one
     elsewhere, from the last pass."""
+
     def fill(match):
         target, label = match[1], match[2]
         if target in chapter.targets:
             return f'<a class="xref local" href="#{target}">{label}</a>'
         return f'<a class="xref" href="#{target}">{label}, page {folios.get(target, "?")}</a>'
+
     html = XREF_LABEL.sub(fill, chapter.html)
     return PAGE_LINK_LABEL.sub(lambda match: _with_page(match, folios), html)
 
@@ -308,7 +424,8 @@ def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
 #: A link to a place in another chapter, up to its end (render.resolve_links marks the others
 #: local: CSS prints their pages).
 PAGE_LINK_LABEL = re.compile(
-    rf'(<a class="{PAGE_LINK}(?! {LOCAL}\b)[^"]*" href="#([^"]+)"[^>]*>.*?)</a>', re.DOTALL)
+    rf'(<a class="{PAGE_LINK}(?! {LOCAL}\b)[^"]*" href="#([^"]+)"[^>]*>.*?)</a>', re.DOTALL
+)
 
 
 def _with_page(match, folios: dict[str, int]) -> str:
@@ -320,12 +437,17 @@ def _with_page(match, folios: dict[str, int]) -> str:
 def linked_elsewhere(chapters) -> set[str]:
     """The ids that links in one chapter lead to in another; and those that cross-references
     lead to which are no figure (a glossary's to a key term): their pages are found the same way."""
-    return ({target for chapter in chapters for _, target in PAGE_LINK_LABEL.findall(chapter.html)}
-            | {target for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html)})
+    return {
+        target for chapter in chapters for _, target in PAGE_LINK_LABEL.findall(chapter.html)
+    } | {target for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html)}
 
 
 def _refers_elsewhere(chapters) -> bool:
-    return any(target not in chapter.targets for chapter in chapters for target, _ in XREF_LABEL.findall(chapter.html))
+    return any(
+        target not in chapter.targets
+        for chapter in chapters
+        for target, _ in XREF_LABEL.findall(chapter.html)
+    )
 
 
 def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | None:
@@ -333,16 +455,25 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
     groups = build_index(book.index_terms, occurrences(parts))
     if not groups:
         return None
-    html, section = render_index(book, groups)
+    html, _ = render_index(book, groups)  # the document, not the section screens take
     folio = _next_right_hand_folio(parts[-1].last_folio)
-    return LaidOutPart((Heading(1, INDEX_ID, "Index"),), None, (), section, folio,
-                       typesetter.written("index", html, folio))
+    return LaidOutPart(
+        (Heading(1, INDEX_ID, "Index"),),
+        None,
+        (),
+        folio,
+        typesetter.typeset_part("index", html, folio),
+    )
 
 
 def occurrences(parts) -> list[Occurrence]:
     """Each index mark with the folio of the page it landed on."""
-    return [Occurrence(mark.heading, mark.sub, mark.id, part.folios[mark.id], str(part.folios[mark.id]))
-            for part in parts for mark in part.marks if mark.id in part.folios]
+    return [
+        Occurrence(mark.heading, mark.sub, mark.id, part.folios[mark.id], str(part.folios[mark.id]))
+        for part in parts
+        for mark in part.marks
+        if mark.id in part.folios
+    ]
 
 
 def _folios(document, first_folio: int, path) -> dict:
@@ -377,7 +508,9 @@ def misplaced_notes(document) -> MisplacedNotes:
     page_of = first_pages(document)
     notes = {note_call_id(note): note for note in map(note_from_call, page_of) if note}
     lost = tuple(note for note in notes.values() if note not in page_of)
-    moved = tuple(note for call, note in notes.items() if note in page_of and page_of[note] != page_of[call])
+    moved = tuple(
+        note for call, note in notes.items() if note in page_of and page_of[note] != page_of[call]
+    )
     return MisplacedNotes(moved, lost)
 
 
@@ -389,6 +522,7 @@ def note_from_call(anchor: str) -> str | None:
 def _line_of(source, url: str) -> int | None:
     """The line of the chapter that names the URL (or its last part)."""
     from urllib.parse import unquote
+
     return source.line_naming(url, unquote(url), unquote(url).rsplit("/", 1)[-1])
 
 
@@ -400,7 +534,10 @@ def _next_right_hand_folio(last_folio: int) -> int:
 def contents_entries(laid_out) -> tuple[ContentsEntry, ...]:
     """The contents, from where each part starts (its title opens its first page) and where
     its sections landed: the index, which lists no sections, need not be laid out yet."""
-    def folio_of(part):
-        return lambda heading: str(part.first_folio if heading is part.headings[0] else part.folios[heading.id])
-    return tuple(contents_entry(part.headings, part.number, folio_of(part)) for part in laid_out)
 
+    def folio_of(part):
+        return lambda heading: str(
+            part.first_folio if heading is part.headings[0] else part.folios[heading.id]
+        )
+
+    return tuple(contents_entry(part.headings, part.number, folio_of(part)) for part in laid_out)

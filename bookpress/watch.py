@@ -12,6 +12,7 @@ def watch(root: Path, rebuild, changes=None) -> int:
     """Build now, then once per batch of changes (watchfiles debounces them); Ctrl-C stops."""
     if changes is None:
         from watchfiles import watch as file_changes
+
         folders = [root / name for name in WATCHED if (root / name).is_dir()]
         changes = file_changes(*folders, debounce=400)
     print(f"Watching {', '.join(WATCHED)} for changes (Ctrl-C stops).", flush=True)

@@ -20,8 +20,10 @@ from .webfonts import WebFont, font_face_css, web_fonts
 #: Markup that is not text: the page's style sheet, and every tag.
 _NOT_TEXT = re.compile(r"<style\b.*?</style>|<[^>]*>", re.DOTALL)
 #: A printed page's marker as screen.py writes it.
-_PAGE_MARKER = re.compile(r'<span class="page-break" role="doc-pagebreak" id="([^"]+)" '
-                          r'aria-label="([^"]+)"></span>')
+_PAGE_MARKER = re.compile(
+    r'<span class="page-break" role="doc-pagebreak" id="([^"]+)" '
+    r'aria-label="([^"]+)"></span>'
+)
 
 
 def web_page(screen: ScreenBook, book: Book) -> str:
@@ -31,12 +33,19 @@ def web_page(screen: ScreenBook, book: Book) -> str:
     rendering (every word the page shows, the contents and the index included), and the
     second holds them; fonts take no text of their own, so the two agree.
     """
-    sections = [Markup(web_page_markers(embedded_pictures(chapter.section, book.root)))
-                for chapter in screen.chapters]
+    sections = [
+        Markup(web_page_markers(embedded_pictures(chapter.section, book.root)))
+        for chapter in screen.chapters
+    ]
     sections.append(Markup(screen.index_section))
     template = template_environment(book.layout_dir).get_template("web.html")
-    context = {"book": screen.info, "contents": screen.contents, "sections": sections,
-               "page_source": screen.page_source, "first_page": screen.pages[0].label if screen.pages else ""}
+    context = {
+        "book": screen.info,
+        "contents": screen.contents,
+        "sections": sections,
+        "page_source": screen.page_source,
+        "first_page": screen.pages[0].label if screen.pages else "",
+    }
     draft = template.render(**context, font_faces="")
     fonts = web_fonts(book.layout_dir, page_text(draft))
     return template.render(**context, font_faces=Markup(font_face_css(fonts, data_uri)))
@@ -51,8 +60,13 @@ def web_page_markers(section: str) -> str:
     A title names the marker under either reading; the number shown is the CSS's, from
     data-page.
     """
-    return _PAGE_MARKER.sub(lambda match: f'<span class="page-break" role="doc-pagebreak" id="{match[1]}" '
-                            f'title="Page {match[2]}" data-page="{match[2]}"></span>', section)
+    return _PAGE_MARKER.sub(
+        lambda match: (
+            f'<span class="page-break" role="doc-pagebreak" id="{match[1]}" '
+            f'title="Page {match[2]}" data-page="{match[2]}"></span>'
+        ),
+        section,
+    )
 
 
 def page_text(page: str) -> str:

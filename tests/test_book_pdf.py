@@ -8,36 +8,18 @@ import re
 import markdown
 import pypdfium2
 import pytest
+from conftest import ROOT
+from pdfpages import MM, contents_lines, contents_pages, squash
 
 from bookpress.load import load_book
-
-from conftest import ROOT
-from pdfpages import MM, squash
-
-LEADER_LINE = re.compile(r"^(?:\d+\s*)?(?P<title>.+?)\s*(?:\.\s*){3,}(?P<folio>[0-9ivxlc]+)$")
 
 
 def sources():
     return load_book(ROOT)
 
 
-def contents_lines(book):
-    """(title, folio) for every line of the contents pages."""
-    lines = []
-    for index in contents_pages(book):
-        for line in book.texts[index].splitlines():
-            match = LEADER_LINE.match(line.strip())
-            if match:
-                lines.append((squash(match["title"]), match["folio"]))
-    return lines
-
-
-def contents_pages(book):
-    return [i for i, label in enumerate(book.labels)
-            if not label.isdigit() and book.body_text(i).strip().startswith("Contents")]
-
-
 # --- contents -----------------------------------------------------------------------------
+
 
 def test_contents_lists_every_chapter_and_section(book):
     titles = [title for title, _ in contents_lines(book)]
@@ -57,8 +39,11 @@ def test_each_contents_number_is_the_folio_of_the_page_where_the_heading_stands(
 
 def test_each_contents_entry_links_to_its_heading(book):
     numbers = {folio for _, folio in contents_lines(book)}
-    links = [annotation.get_object() for index in contents_pages(book)
-             for annotation in book.pages[index].get("/Annots", [])]
+    links = [
+        annotation.get_object()
+        for index in contents_pages(book)
+        for annotation in book.pages[index].get("/Annots", [])
+    ]
     targets = {link["/Dest"] for link in links if link.get("/Subtype") == "/Link"}
     assert len(targets) == len(contents_lines(book))
     for target in targets:
@@ -66,6 +51,7 @@ def test_each_contents_entry_links_to_its_heading(book):
 
 
 # --- outline, labels, folios ----------------------------------------------------------------
+
 
 def test_top_level_bookmarks_are_the_chapters_in_order(book):
     top = [title for depth, title, _ in book.outline() if depth == 0]
@@ -151,24 +137,40 @@ def _flat_outline(items, depth):
 
 
 def test_table_rows_are_never_split_across_pages(book):
-    rows = [row for chapter in sources().chapters if chapter.template == "summary.html" for row in chapter.data]
+    rows = [
+        row
+        for chapter in sources().chapters
+        if chapter.template == "summary.html"
+        for row in chapter.data
+    ]
     pages = [squash(book.body_text(i)) for i in range(len(book.pages))]
     for row in rows:
         first_words = squash(_typographic(row["summary"])).split()[:4]
         last_words = squash(_typographic(row["summary"])).split()[-3:]
-        assert any(" ".join(first_words) in text and " ".join(last_words) in text for text in pages), row
+        assert any(
+            " ".join(first_words) in text and " ".join(last_words) in text for text in pages
+        ), row
 
 
 # --- content ------------------------------------------------------------------------------
+
 
 def test_chapters_summary_rows_and_questions_are_in_order(book):
     text = squash(" ".join(book.body_text(i) for i in range(len(book.pages))))
     expected = [chapter.title for chapter in sources().chapters]
     chapters = {chapter.slug: chapter for chapter in sources().chapters}
-    rows = [row["characteristic"] for chapter in chapters.values() if chapter.template == "summary.html"
-            for row in chapter.data]
-    questions = [item["question"] for chapter in chapters.values() if chapter.template == "faq.html"
-                 for item in chapter.data]
+    rows = [
+        row["characteristic"]
+        for chapter in chapters.values()
+        if chapter.template == "summary.html"
+        for row in chapter.data
+    ]
+    questions = [
+        item["question"]
+        for chapter in chapters.values()
+        if chapter.template == "faq.html"
+        for item in chapter.data
+    ]
     assert len(rows) == 8 and len(questions) == 5
     numbered = [chapter for chapter in sources().chapters if chapter.number]
     assert len(numbered) == 5
@@ -218,6 +220,7 @@ def test_metadata(book):
 
 # --- fonts and paper ----------------------------------------------------------------------
 
+
 def _fonts(reader):
     fonts = {}
     for page in reader.pages:
@@ -254,6 +257,7 @@ def test_letter_edition_has_letter_pages_and_true_contents(letter_book):
 
 # --- the look -----------------------------------------------------------------------------
 
+
 def test_nothing_runs_into_the_outer_5mm_of_any_page(book_path):
     document = pypdfium2.PdfDocument(str(book_path))
     try:
@@ -261,8 +265,12 @@ def test_nothing_runs_into_the_outer_5mm_of_any_page(book_path):
             image = document[index].render(scale=72 / 72).to_pil().convert("L")
             strip = round(5 * 72 / 25.4)
             width, height = image.size
-            for box in ((0, 0, width, strip), (0, height - strip, width, height),
-                        (0, 0, strip, height), (width - strip, 0, width, height)):
+            for box in (
+                (0, 0, width, strip),
+                (0, height - strip, width, height),
+                (0, 0, strip, height),
+                (width - strip, 0, width, height),
+            ):
                 darkest = image.crop(box).getextrema()[0]
                 assert darkest >= 250, f"page {index + 1} has ink in its outer 5 mm"
     finally:
@@ -278,7 +286,8 @@ def test_review_boxes_are_drawn_tinted(book_path, book):
         for index in pages:
             image = document[index].render(scale=0.5).to_pil().convert("RGB")
             colours = {colour for _, colour in image.getcolors(1 << 20)}
-            assert (242, 237, 230) in colours or any(abs(r - 242) < 3 and abs(g - 237) < 3 and abs(b - 230) < 3
-                                                      for r, g, b in colours)
+            assert (242, 237, 230) in colours or any(
+                abs(r - 242) < 3 and abs(g - 237) < 3 and abs(b - 230) < 3 for r, g, b in colours
+            )
     finally:
         document.close()

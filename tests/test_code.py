@@ -37,6 +37,7 @@ def convert(text: str, terms=()) -> tuple[str, IdRegistry]:
 
 # --- Markdown: what is code ------------------------------------------------------------------
 
+
 def test_a_fenced_block_is_code_in_its_language_line_by_line():
     html, _ = convert('```python\ndef f(x):\n    return "x"\n```\n')
     assert '<div class="codehilite">' in html
@@ -54,9 +55,11 @@ def test_tildes_and_indented_blocks_are_code_too():
 
 def test_nothing_in_code_is_markup():
     terms = (IndexTerm("variable"),)
-    text = ('A variable.\n\n```markdown\n# Not a heading\n\n::: review\n{^variable} and a variable,'
-            ' "quotes" -- and a call[^n]\n:::\n```\n\n`{^variable}` and `"quotes"`\n\n'
-            '[^n]: A note.\n')
+    text = (
+        "A variable.\n\n```markdown\n# Not a heading\n\n::: review\n{^variable} and a variable,"
+        ' "quotes" -- and a call[^n]\n:::\n```\n\n`{^variable}` and `"quotes"`\n\n'
+        "[^n]: A note.\n"
+    )
     html, registry = convert(text, terms)
     assert "<h1" not in html and not registry.headings
     assert 'class="review"' not in html
@@ -66,9 +69,15 @@ def test_nothing_in_code_is_markup():
 
 
 def test_highlighting_survives_the_allow_list():
-    html, _ = convert("```html\n<img src=\"x.png\"> <!-- a comment -->\n```\n")
-    for kept in ('class="nt"', 'class="na"', 'class="s"', 'class="cm"', 'class="line"',
-                 'class="text"'):
+    html, _ = convert('```html\n<img src="x.png"> <!-- a comment -->\n```\n')
+    for kept in (
+        'class="nt"',
+        'class="na"',
+        'class="s"',
+        'class="cm"',
+        'class="line"',
+        'class="text"',
+    ):
         assert kept in html
     assert "<img" not in html
 
@@ -81,9 +90,12 @@ def test_a_long_code_span_may_break_anywhere_a_short_one_not():
 
 # --- the checks read the text with its code blanked out --------------------------------------
 
+
 def test_without_code_blanks_code_and_keeps_every_line():
-    text = ("Text `<script>` and ``a ` b`` and `two\nlines` end.\n\n```html\n<script>\n:::\n```\n\n"
-            "    {^indented}\n\nback\n\n~~~\n{#id}\n~~~\n")
+    text = (
+        "Text `<script>` and ``a ` b`` and `two\nlines` end.\n\n```html\n<script>\n:::\n```\n\n"
+        "    {^indented}\n\nback\n\n~~~\n{#id}\n~~~\n"
+    )
     blanked = without_code(text)
     assert blanked.count("\n") == text.count("\n")
     assert blanked.split("\n")[:2] == ["Text   and   and ", " end."]
@@ -93,9 +105,11 @@ def test_without_code_blanks_code_and_keeps_every_line():
 
 
 def test_without_code_leaves_what_is_not_code():
-    text = ("- an item\n\n    its second paragraph <b>\n\n        code in the item <i>\n\n"
-            "[^note]: a note\n\n    its second paragraph <u>\n\n<div>\n\n    <s>raw</s>\n\n</div>\n"
-            "\\`escaped\\` <em>\n")
+    text = (
+        "- an item\n\n    its second paragraph <b>\n\n        code in the item <i>\n\n"
+        "[^note]: a note\n\n    its second paragraph <u>\n\n<div>\n\n    <s>raw</s>\n\n</div>\n"
+        "\\`escaped\\` <em>\n"
+    )
     blanked = without_code(text).split("\n")
     assert blanked[2] == "    its second paragraph <b>"
     assert blanked[4] == ""  # code inside the item
@@ -139,6 +153,7 @@ def test_the_same_markup_outside_code_is_still_refused(project, capsys):
 
 # --- the printed book ------------------------------------------------------------------------
 
+
 def computing_project(folder: Path) -> Path:
     """tests/books/computing with the repository's layout, in a folder of its own."""
     root = folder / "project"
@@ -160,12 +175,17 @@ def edition(tmp_path_factory):
             assert build_quietly("--root", str(root), "--build-dir", str(folder), *arguments) == 0
             built[arguments] = sorted(folder.rglob("*.pdf"))
         return built[arguments]
+
     return build
 
 
-EDITIONS = {"A4": ("--product", "book"), "Letter": ("--product", "book", "--paper", "letter"),
-            "booklet": ("--product", "booklet"), "large print": ("--product", "large-print"),
-            "handouts": ("--product", "handouts")}
+EDITIONS = {
+    "A4": ("--product", "book"),
+    "Letter": ("--product", "book", "--paper", "letter"),
+    "booklet": ("--product", "booklet"),
+    "large print": ("--product", "large-print"),
+    "handouts": ("--product", "handouts"),
+}
 
 
 @pytest.fixture
@@ -176,7 +196,7 @@ def a4(edition) -> BookPdf:
 def test_code_prints_as_code_and_its_headings_are_no_headings(a4):
     text = " ".join(a4.texts)
     assert "def greet(names: list[str]) -> None:" in text
-    assert "# Shopping list" in text and "<script src=\"app.js\"></script>" in text
+    assert "# Shopping list" in text and '<script src="app.js"></script>' in text
     assert "```" not in text and "~~~" not in text
     titles = [title for _, title, _ in a4.outline()]
     assert "A program" in titles and not any("Shopping" in title for title in titles)
@@ -188,8 +208,12 @@ def test_the_code_font_is_embedded_as_subsets_and_no_system_font(a4):
     fonts = embedded_fonts(a4.path)
     assert all(SUBSET_FONT.match(name) for name in fonts), sorted(fonts)
     faces = {name.split("+")[1] for name in fonts}
-    assert {"Source-Code-Pro", "Source-Code-Pro-Bold", "Source-Code-Pro-Italic",
-            "Source-Code-Pro-Cyrillic"} <= faces
+    assert {
+        "Source-Code-Pro",
+        "Source-Code-Pro-Bold",
+        "Source-Code-Pro-Italic",
+        "Source-Code-Pro-Cyrillic",
+    } <= faces
     assert all(fonts.values()), "every font carries its file"
 
 
@@ -202,7 +226,8 @@ def embedded_fonts(pdf: Path) -> dict[str, bool]:
                 each = each.get_object()
                 descriptor = each["/FontDescriptor"].get_object()
                 fonts[str(each["/BaseFont"]).lstrip("/")] = any(
-                    key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+                    key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+                )
     return fonts
 
 
@@ -217,8 +242,9 @@ def test_cyrillic_in_code_is_drawn_from_the_cyrillic_part(a4):
 
     for page in a4.pages:
         page.extract_text(visitor_text=visit)
-    assert cyrillic_runs and all(name.endswith("+Source-Code-Pro-Cyrillic")
-                                 for name in cyrillic_runs), cyrillic_runs
+    assert cyrillic_runs and all(
+        name.endswith("+Source-Code-Pro-Cyrillic") for name in cyrillic_runs
+    ), cyrillic_runs
 
 
 def test_a_long_line_wraps_indented_after_a_mark(a4):
@@ -234,7 +260,10 @@ def test_a_long_line_wraps_indented_after_a_mark(a4):
     finally:
         document.close()
     colours = {colour for _, colour in image.getcolors(1 << 22)}
-    assert any(all(abs(a - b) < 8 for a, b in zip(colour, CONTINUATION_MARK)) for colour in colours)
+    assert any(
+        all(abs(a - b) < 8 for a, b in zip(colour, CONTINUATION_MARK, strict=False))
+        for colour in colours
+    )
 
 
 @pytest.mark.parametrize("name", list(EDITIONS))
@@ -243,13 +272,18 @@ def test_no_code_runs_into_the_outer_5mm_of_any_page(edition, name):
         for index, image in enumerate(pages_as_images(pdf)):
             width, height = image.size
             strip = round(5 * MM)
-            bands = [(0, 0, width, strip), (0, height - strip, width, height),
-                     (0, 0, strip, height), (width - strip, 0, width, height)]
+            bands = [
+                (0, 0, width, strip),
+                (0, height - strip, width, height),
+                (0, 0, strip, height),
+                (width - strip, 0, width, height),
+            ]
             if name == "booklet":  # two pages a sheet: their edges meet at the fold
                 bands.append((width // 2 - strip, 0, width // 2 + strip, height))
             for band in bands:
-                assert image.crop(band).getextrema()[0] >= 250, \
+                assert image.crop(band).getextrema()[0] >= 250, (
                     f"{pdf.name} page {index + 1} has ink in its outer 5 mm"
+                )
 
 
 def pages_as_images(pdf: Path):
@@ -270,8 +304,10 @@ def test_no_code_line_is_split_across_pages(edition, name):
         assert len(begins) == 1 and begins == ends, (name, number, begins, ends)
     token = [i for i, text in enumerate(pages) if "LONGTOKEN" in text]
     assert token and [i for i, text in enumerate(pages) if "xEND" in text] == token
-    first, last = (next(i for i, text in enumerate(pages) if f'"L{n:03d} begins"' in text)
-                   for n in (LONG_LINES[0], LONG_LINES[-1]))
+    first, last = (
+        next(i for i, text in enumerate(pages) if f'"L{n:03d} begins"' in text)
+        for n in (LONG_LINES[0], LONG_LINES[-1])
+    )
     assert last != first  # the listing is longer than a page
 
 
@@ -285,8 +321,10 @@ def page_texts(pdf: Path) -> list[str]:
             width, height = page.get_size()
             halves = [(0, width / 2), (width / 2, width)] if width > height else [(0, width)]
             textpage = page.get_textpage()
-            texts += [textpage.get_text_bounded(left=left, bottom=0, right=right, top=height)
-                      for left, right in halves]
+            texts += [
+                textpage.get_text_bounded(left=left, bottom=0, right=right, top=height)
+                for left, right in halves
+            ]
         return texts
     finally:
         document.close()
@@ -294,8 +332,10 @@ def page_texts(pdf: Path) -> list[str]:
 
 def test_the_web_edition_shows_code_as_code(tmp_path):
     root = computing_project(tmp_path)
-    assert build_quietly("--root", str(root), "--build-dir", str(tmp_path / "web"),
-                         "--product", "web") == 0
+    assert (
+        build_quietly("--root", str(root), "--build-dir", str(tmp_path / "web"), "--product", "web")
+        == 0
+    )
     html = (tmp_path / "web" / "book.html").read_text(encoding="utf-8")
     assert html.count('<div class="codehilite">') == 9
     assert '&lt;<span class="nt">script</span>' in html and "<script" not in html

@@ -46,13 +46,15 @@ def test_in_ci_each_skipped_test_fails_with_its_reason(pytester, monkeypatch):
     pytester.makepyfile(test_skipping=SKIPPING)
     result = _session(pytester)
     result.assert_outcomes(failed=3, passed=1, xfailed=1)
-    result.stdout.fnmatch_lines_random([
-        "*CI=true, where a skipped test fails. Skipped: no browser here",
-        "*CI=true, where a skipped test fails. Skipped: no printer here",
-        "*CI=true, where a skipped test fails. Skipped: no fixture printer here",
-        "FAILED test_skipping.py::test_skipped_by_a_mark*",
-        "FAILED test_skipping.py::test_skipped_by_its_fixture*",
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            "*CI=true, where a skipped test fails. Skipped: no browser here",
+            "*CI=true, where a skipped test fails. Skipped: no printer here",
+            "*CI=true, where a skipped test fails. Skipped: no fixture printer here",
+            "FAILED test_skipping.py::test_skipped_by_a_mark*",
+            "FAILED test_skipping.py::test_skipped_by_its_fixture*",
+        ]
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
@@ -83,13 +85,16 @@ def test_in_ci_a_module_skipped_whole_fails_the_run(pytester, monkeypatch):
 
 
 def test_the_callers_source_date_epoch_is_left_out_of_the_session_and_restored(
-        pytester, monkeypatch):
+    pytester, monkeypatch
+):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    pytester.makepyfile(test_environment="""
+    pytester.makepyfile(
+        test_environment="""
 import os
 
 def test_no_source_date_epoch():
     assert "SOURCE_DATE_EPOCH" not in os.environ
-""")
+"""
+    )
     _session(pytester).assert_outcomes(passed=1)
     assert os.environ["SOURCE_DATE_EPOCH"] == "1700000000"

@@ -9,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, build_quietly
 from pypdf import PdfReader
 
 from bookpress import engine
 from bookpress.cli import main
-
-from conftest import ROOT, build_quietly
 
 PUBLIC_NOTE = "building with WeasyPrint's documented API only, which is slower"
 
@@ -43,7 +42,10 @@ def _link_targets(reader: PdfReader) -> list[tuple[int, str]]:
 
 
 def _named_pages(reader: PdfReader) -> dict[str, int]:
-    return {name: reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
+    return {
+        name: reader.get_destination_page_number(dest)
+        for name, dest in reader.named_destinations.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,8 @@ def public_book(public_book_path) -> PdfReader:
 
 
 def test_the_fast_path_knows_the_locked_weasyprint():
-    # Installed from requirements.lock: a lock that moves past KNOWN_VERSIONS must move the seam too.
+    # Installed from requirements.lock: a lock that moves past KNOWN_VERSIONS must move the seam
+    # too.
     assert engine.fast_path_problem() is None
 
 
@@ -73,16 +76,26 @@ def test_the_public_path_makes_the_same_book(book_path, public_book):
 
 def test_the_public_path_builds_every_product(project, tmp_path, capsys):
     build = tmp_path / "build"
-    assert build_quietly("--root", str(project), "--build-dir", str(build), "--all", "--public-path") == 0
+    assert (
+        build_quietly("--root", str(project), "--build-dir", str(build), "--all", "--public-path")
+        == 0
+    )
     names = {path.relative_to(build).as_posix() for path in build.rglob("*") if path.is_file()}
     assert {"book.pdf", "booklet.pdf", "teacher.pdf", "large-print.pdf", "book.html"} <= names
     handouts = sorted(name for name in names if name.startswith("handouts/"))
-    assert handouts == ["handouts/01-first.pdf", "handouts/02-second.pdf", "handouts/03-revision.pdf"]
+    assert handouts == [
+        "handouts/01-first.pdf",
+        "handouts/02-second.pdf",
+        "handouts/03-revision.pdf",
+    ]
     book = PdfReader(build / "book.pdf")
     second = PdfReader(build / "handouts/02-second.pdf")
     # A handout keeps the book's page numbers: its first page is labelled as in the book.
-    first_page = next(index for index, page in enumerate(book.pages)
-                      if second.pages[0].extract_text() == page.extract_text())
+    first_page = next(
+        index
+        for index, page in enumerate(book.pages)
+        if second.pages[0].extract_text() == page.extract_text()
+    )
     assert second.page_labels[0] == book.page_labels[first_page]
     assert not (build / "cache").exists()  # laid-out pages cannot be kept: nothing is cached
 
@@ -92,7 +105,8 @@ def _build(project: Path, folder: Path, *options: str) -> int:
 
 
 def test_a_weasyprint_the_seam_does_not_know_takes_the_public_path_and_says_so_once(
-        project, tmp_path, monkeypatch, capsys):
+    project, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr(engine, "KNOWN_VERSIONS", {"weasyprint": ("69.0",), "pydyf": ("0.13.0",)})
     assert _build(project, tmp_path / "build", "--product", "book", "--product", "teacher") == 0
     err = capsys.readouterr().err
@@ -103,7 +117,9 @@ def test_a_weasyprint_the_seam_does_not_know_takes_the_public_path_and_says_so_o
     assert not (tmp_path / "build" / "cache").exists()
 
 
-def test_a_name_missing_from_weasyprint_takes_the_public_path(project, tmp_path, monkeypatch, capsys):
+def test_a_name_missing_from_weasyprint_takes_the_public_path(
+    project, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr(engine, "REACHED", (*engine.REACHED, "weasyprint.pdf:no_such_function"))
     assert _build(project, tmp_path / "build") == 0
     err = capsys.readouterr().err
@@ -130,12 +146,28 @@ def _cold_build(project: Path, folder: Path, hide_harfbuzz_subset: bool) -> byte
         (hidden / "libharfbuzz-subset.so.0").write_bytes(b"")
         environment["LD_LIBRARY_PATH"] = f"{hidden}:{environment.get('LD_LIBRARY_PATH', '')}"
         probe = "from weasyprint.text.ffi import harfbuzz_subset; print(harfbuzz_subset is None)"
-        seen = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True,
-                              text=True, check=True)
+        seen = subprocess.run(
+            [sys.executable, "-c", probe],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert seen.stdout.strip() == "True", "the system's libharfbuzz-subset is still found"
-    subprocess.run([sys.executable, str(ROOT / "make_book.py"), "--root", str(project),
-                    "--build-dir", str(folder), "--force"], env=environment, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "make_book.py"),
+            "--root",
+            str(project),
+            "--build-dir",
+            str(folder),
+            "--force",
+        ],
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
     return (folder / "book.pdf").read_bytes()
 
 
@@ -149,8 +181,10 @@ def test_the_pdf_is_the_same_with_and_without_the_systems_harfbuzz_subset(projec
 
 # --- WeasyPrint's own warnings ----------------------------------------------------------------
 
+
 def test_a_misspelt_css_property_is_a_warning_with_its_line_and_an_error_under_strict(
-        project, tmp_path, capsys):
+    project, tmp_path, capsys
+):
     stylesheet = project / "layout" / "book.css"
     lines = stylesheet.read_text().split("\n")
     line = next(number for number, text in enumerate(lines, start=1) if text.rstrip().endswith("{"))
@@ -170,8 +204,10 @@ def test_a_misspelt_css_property_is_a_warning_with_its_line_and_an_error_under_s
 
 # --- what the cache key covers ----------------------------------------------------------------
 
+
 def test_the_cache_key_covers_the_text_libraries_of_the_system(monkeypatch, tmp_path):
     from bookpress import stamp
+
     versions = stamp.system_library_versions()
     assert all(versions[name] for name in ("pango-1.0", "harfbuzz", "fontconfig")), versions
     before = stamp.layout_digest(ROOT, "edition")
@@ -182,5 +218,6 @@ def test_the_cache_key_covers_the_text_libraries_of_the_system(monkeypatch, tmp_
 
 def test_the_cache_key_covers_every_package_that_shapes_a_page():
     from bookpress import stamp
+
     for name in ("weasyprint", "pydyf", "fonttools", "pyphen", "tinycss2", "cssselect2", "Pillow"):
         assert name in stamp.DEPENDENCIES

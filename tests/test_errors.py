@@ -2,49 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 import pytest
+from conftest import fails, hashes, write
 
 from bookpress.cli import main
 
-PREVIOUS_PDF = b"%PDF-1.7 the last good book\n"
-
-
-@pytest.fixture
-def broken(project):
-    """The test project with a previous good PDF in build/."""
-    (project / "build").mkdir()
-    (project / "build" / "book.pdf").write_bytes(PREVIOUS_PDF)
-    return project
-
-
-def fails(project: Path, capsys) -> str:
-    """Build; assert it failed cleanly and left build/ untouched; return what it printed."""
-    before = _hashes(project / "build")
-    assert main(["--root", str(project)]) == 1
-    assert _hashes(project / "build") == before
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert "build/ still holds the last good PDF" in err
-    return err
-
-
-def _hashes(folder: Path) -> dict:
-    """Every file a build left in build/, but the parts it kept: each is whole and right
-    whatever the build's end, and spares the next build (after the fix) their layout."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))
-            if p.is_file() and "cache" not in p.relative_to(folder).parts}
-
-
-def write(project: Path, name: str, text: str | bytes) -> None:
-    path = project / "chapters" / name
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-
-
 # --- book.yml ---------------------------------------------------------------------------------
+
 
 def test_missing_book_yml(broken, capsys):
     (broken / "chapters" / "book.yml").unlink()
@@ -71,7 +38,10 @@ def test_a_key_written_twice(broken, capsys):
     text = (broken / "chapters" / "book.yml").read_text() + "title: Again\n"
     write(broken, "book.yml", text)
     err = fails(broken, capsys)
-    assert "chapters/book.yml:14:" in err and "the key 'title' is written twice (first on line 1)" in err
+    assert (
+        "chapters/book.yml:14:" in err
+        and "the key 'title' is written twice (first on line 1)" in err
+    )
 
 
 def test_unknown_and_missing_keys_are_reported_together(broken, capsys):
@@ -83,7 +53,11 @@ def test_unknown_and_missing_keys_are_reported_together(broken, capsys):
 
 
 def test_a_date_that_is_not_a_date(broken, capsys):
-    text = (broken / "chapters" / "book.yml").read_text().replace("date: 2026-01-15", "date: next spring")
+    text = (
+        (broken / "chapters" / "book.yml")
+        .read_text()
+        .replace("date: 2026-01-15", "date: next spring")
+    )
     write(broken, "book.yml", text)
     assert "chapters/book.yml:6: 'date' should be a date like 2026-09-01" in fails(broken, capsys)
 
@@ -98,12 +72,15 @@ def test_a_listed_chapter_that_does_not_exist(broken, capsys):
 def test_a_chapter_listed_twice(broken, capsys):
     text = (broken / "chapters" / "book.yml").read_text() + "  - 01-first.md\n"
     write(broken, "book.yml", text)
-    assert "chapters/book.yml:14: '01-first.md' is listed twice (first on line 11)" in fails(broken, capsys)
+    assert "chapters/book.yml:14: '01-first.md' is listed twice (first on line 11)" in fails(
+        broken, capsys
+    )
 
 
 def test_a_chapter_not_listed_is_left_out_with_a_warning(project, caplog, capsys):
     write(project, "04-extra.md", "---\ntitle: Extra\n---\n\nText.\n")
     from bookpress.load import load_book
+
     with caplog.at_level(logging.WARNING, logger="bookpress"):
         book = load_book(project)
     assert [c.slug for c in book.chapters] == ["first", "second", "table"]
@@ -113,24 +90,43 @@ def test_a_chapter_not_listed_is_left_out_with_a_warning(project, caplog, capsys
 # --- chapters ---------------------------------------------------------------------------------
 
 CHAPTER_CASES = [  # (what is wrong, the chapter's text, what the build says)
-    ('front matter yaml error names the line in the file', "---\ntitle: One\nshort_title: [unclosed\n---\n\nText.\n",
-     "chapters/01-first.md:3: this YAML cannot be read"),
-    ('missing title', "---\nshort_title: One\n---\n\nText.\n",
-     "chapters/01-first.md:2: the key 'title' is missing"),
-    ('numbered must be yes or no', "---\ntitle: One\nnumbered: perhaps\n---\n\nText.\n",
-     "chapters/01-first.md:3: 'numbered' should be yes or no"),
-    ('no front matter', "# Title\n\nText.\n",
-     "chapters/01-first.md:1: the chapter does not start with front matter"),
-    ('front matter not closed', "---\ntitle: One\n\nText.\n",
-     "chapters/01-first.md:1: the front matter is not closed"),
-    ('empty file', "\n  \n",
-     "chapters/01-first.md: the file is empty"),
-    ('box closed but never opened', "---\ntitle: One\n---\n\nText.\n:::\n",
-     "chapters/01-first.md:6: ':::' closes a box that was never opened"),
+    (
+        "front matter yaml error names the line in the file",
+        "---\ntitle: One\nshort_title: [unclosed\n---\n\nText.\n",
+        "chapters/01-first.md:3: this YAML cannot be read",
+    ),
+    (
+        "missing title",
+        "---\nshort_title: One\n---\n\nText.\n",
+        "chapters/01-first.md:2: the key 'title' is missing",
+    ),
+    (
+        "numbered must be yes or no",
+        "---\ntitle: One\nnumbered: perhaps\n---\n\nText.\n",
+        "chapters/01-first.md:3: 'numbered' should be yes or no",
+    ),
+    (
+        "no front matter",
+        "# Title\n\nText.\n",
+        "chapters/01-first.md:1: the chapter does not start with front matter",
+    ),
+    (
+        "front matter not closed",
+        "---\ntitle: One\n\nText.\n",
+        "chapters/01-first.md:1: the front matter is not closed",
+    ),
+    ("empty file", "\n  \n", "chapters/01-first.md: the file is empty"),
+    (
+        "box closed but never opened",
+        "---\ntitle: One\n---\n\nText.\n:::\n",
+        "chapters/01-first.md:6: ':::' closes a box that was never opened",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case, text, message", CHAPTER_CASES, ids=[case[0] for case in CHAPTER_CASES])
+@pytest.mark.parametrize(
+    "case, text, message", CHAPTER_CASES, ids=[case[0] for case in CHAPTER_CASES]
+)
 def test_a_broken_chapter(broken, capsys, case, text, message):
     write(broken, "01-first.md", text)
     assert message in fails(broken, capsys)
@@ -148,9 +144,9 @@ def test_unknown_front_matter_key_is_a_warning_with_a_hint(broken, capsys):
 
 def fails_strictly(project: Path, capsys) -> str:
     """Build with --strict; assert it failed and left build/ untouched; return what it printed."""
-    before = _hashes(project / "build")
+    before = hashes(project / "build")
     assert main(["--root", str(project), "--strict"]) == 1
-    assert _hashes(project / "build") == before
+    assert hashes(project / "build") == before
     return capsys.readouterr().err
 
 
@@ -189,19 +185,26 @@ def test_box_never_closed(broken, capsys):
 
 def test_box_opened_inside_a_box(broken, capsys):
     write(broken, "01-first.md", "---\ntitle: One\n---\n\n::: review\n::: other\n:::\n")
-    assert "chapters/01-first.md:6: a '::: ' box opens inside the box opened on line 5" in fails(broken, capsys)
+    assert "chapters/01-first.md:6: a '::: ' box opens inside the box opened on line 5" in fails(
+        broken, capsys
+    )
 
 
 # --- data files and templates -----------------------------------------------------------------
 
+
 def test_missing_data_file(broken, capsys):
     (broken / "chapters" / "table.yml").unlink()
-    assert "chapters/03-table.md:4: the data file 'table.yml' is not in chapters/" in fails(broken, capsys)
+    assert "chapters/03-table.md:4: the data file 'table.yml' is not in chapters/" in fails(
+        broken, capsys
+    )
 
 
 def test_data_file_that_is_not_a_list(broken, capsys):
     write(broken, "table.yml", "characteristic: one\n")
-    assert "chapters/table.yml:1: the data file should be a list of entries" in fails(broken, capsys)
+    assert "chapters/table.yml:1: the data file should be a list of entries" in fails(
+        broken, capsys
+    )
 
 
 def test_malformed_data_file(broken, capsys):
@@ -220,13 +223,18 @@ def test_missing_template(broken, capsys):
 def test_data_without_template(broken, capsys):
     text = (broken / "chapters" / "03-table.md").read_text().replace("template: summary.html\n", "")
     write(broken, "03-table.md", text)
-    assert "chapters/03-table.md:4: a data file needs a template to show it" in fails(broken, capsys)
+    assert "chapters/03-table.md:4: a data file needs a template to show it" in fails(
+        broken, capsys
+    )
 
 
 def test_a_data_entry_missing_what_the_template_needs(broken, capsys):
     write(broken, "table.yml", "- characteristic: one\n  summary: fine\n- characteristic: two\n")
     err = fails(broken, capsys)
-    assert "chapters/table.yml: the template summary.html (line 14) needs a value that is missing" in err
+    assert (
+        "chapters/table.yml: the template summary.html (line 14) needs a value that is missing"
+        in err
+    )
     assert "'summary'" in err
 
 
@@ -268,7 +276,11 @@ def with_index(project: Path, text: str = INDEX_YML) -> Path:
 
 def test_an_index_mark_with_no_term(broken, capsys):
     with_index(broken)
-    write(broken, "01-first.md", "---\ntitle: One\n---\n\nText with an empty mark{^ }.\n\nAnd [ ]{^; sub}.\n")
+    write(
+        broken,
+        "01-first.md",
+        "---\ntitle: One\n---\n\nText with an empty mark{^ }.\n\nAnd [ ]{^; sub}.\n",
+    )
     err = fails(broken, capsys)
     assert "chapters/01-first.md:5: the index mark '{^ }' names no term" in err
     assert "chapters/01-first.md:7: the index mark '[ ]{^; sub}' names no term" in err
@@ -277,26 +289,43 @@ def test_an_index_mark_with_no_term(broken, capsys):
 def test_a_see_that_names_no_heading(broken, capsys):
     with_index(broken, INDEX_YML.replace("see: Great Purge", "see: Great Purges"))
     err = fails(broken, capsys)
-    assert "chapters/index.yml:6: 'Terror, Great' refers to 'Great Purges', which is not a term of the index" in err
+    assert (
+        "chapters/index.yml:6: 'Terror, Great' refers to 'Great Purges', which is not a term of "
+        "the index" in err
+    )
     assert "did you mean 'Great Purge'?" in err
 
 
 def test_a_see_also_that_names_no_heading(broken, capsys):
     with_index(broken, INDEX_YML.replace("see_also: [NKVD]", "see_also: [KGB]"))
-    assert "chapters/index.yml:2: 'Gulag' refers to 'KGB', which is not a term of the index" in fails(broken, capsys)
+    assert (
+        "chapters/index.yml:2: 'Gulag' refers to 'KGB', which is not a term of the index"
+        in fails(broken, capsys)
+    )
 
 
 def test_a_see_heading_that_would_get_locators(broken, capsys):
     with_index(broken)
-    write(broken, "01-first.md", "---\ntitle: One\n---\n\nThe [Great Terror]{^Terror, Great} began.\n")
+    write(
+        broken, "01-first.md", "---\ntitle: One\n---\n\nThe [Great Terror]{^Terror, Great} began.\n"
+    )
     err = fails(broken, capsys)
-    assert "chapters/01-first.md:5: 'Terror, Great' only points to 'Great Purge' in the index (see)" in err
+    assert (
+        "chapters/01-first.md:5: 'Terror, Great' only points to 'Great Purge' in the index (see)"
+        in err
+    )
     assert "{^Great Purge}" in err
 
 
 def test_a_see_heading_with_aliases(broken, capsys):
-    with_index(broken, INDEX_YML.replace("  see: Great Purge\n", "  see: Great Purge\n  aliases: [terror]\n"))
-    assert "chapters/index.yml:6: 'Terror, Great' only points to 'Great Purge', so it cannot have aliases" in fails(broken, capsys)
+    with_index(
+        broken,
+        INDEX_YML.replace("  see: Great Purge\n", "  see: Great Purge\n  aliases: [terror]\n"),
+    )
+    assert (
+        "chapters/index.yml:6: 'Terror, Great' only points to 'Great Purge', so it cannot have "
+        "aliases" in fails(broken, capsys)
+    )
 
 
 def test_a_malformed_index_yml(broken, capsys):
@@ -312,7 +341,9 @@ def test_an_index_entry_without_a_term(broken, capsys):
 def test_an_unknown_key_in_index_yml(broken, capsys):
     with_index(broken, INDEX_YML.replace("  see_also: [NKVD]", "  seealso: [NKVD]"))
     err = fails(broken, capsys)
-    assert "chapters/index.yml:2: unknown key 'seealso'" in err and "did you mean 'see_also'?" in err
+    assert (
+        "chapters/index.yml:2: unknown key 'seealso'" in err and "did you mean 'see_also'?" in err
+    )
 
 
 def with_one_term_used(project: Path) -> Path:
@@ -332,17 +363,20 @@ def test_a_term_that_never_occurs_is_a_warning(project, capsys):
 
 def test_a_term_that_never_occurs_is_an_error_under_strict(broken, capsys):
     with_one_term_used(broken)
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--strict"]) == 1
-    assert _hashes(broken / "build") == before
-    assert "chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text" in capsys.readouterr().err
+    assert hashes(broken / "build") == before
+    assert (
+        "chapters/index.yml:5: the index term 'NKVD' occurs nowhere in the text"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_link_that_leads_nowhere_is_a_warning_and_an_error_under_strict(broken, capsys):
     write(broken, "01-first.md", "---\ntitle: One\n---\n\nSee [the map](#nowhere).\n")
-    before = _hashes(broken / "build")
+    before = hashes(broken / "build")
     assert main(["--root", str(broken), "--strict"]) == 1
-    assert _hashes(broken / "build") == before
+    assert hashes(broken / "build") == before
     assert "chapters/01-first.md:5: the link to #nowhere leads nowhere" in capsys.readouterr().err
     assert main(["--root", str(broken)]) == 0
 
@@ -352,21 +386,28 @@ def test_two_chapters_with_the_same_name(broken, capsys):
     text = (broken / "chapters" / "book.yml").read_text().replace("02-second.md", "02-first.md")
     write(broken, "book.yml", text)
     err = fails(broken, capsys)
-    assert "chapters/book.yml:12: '02-first.md' and '01-first.md' have the same name after the number" in err
+    assert (
+        "chapters/book.yml:12: '02-first.md' and '01-first.md' have the same name after the number"
+        in err
+    )
 
 
 def test_an_explicit_heading_id_used_twice(broken, capsys):
     write(broken, "01-first.md", "---\ntitle: One\n---\n\n## Start {#start}\n\nText.\n")
     write(broken, "02-second.md", "---\ntitle: Two\n---\n\nText.\n\n## Begin {#start}\n")
-    assert "chapters/02-second.md:7: the id 'start' is already used at 01-first.md:5" in fails(broken, capsys)
+    assert "chapters/02-second.md:7: the id 'start' is already used at 01-first.md:5" in fails(
+        broken, capsys
+    )
 
 
 def test_what_a_failed_build_leaves_is_said_as_it_is(project, capsys):
     (project / "chapters" / "01-first.md").write_text("---\ntitle: One\n---\n\n::: review\nOpen.\n")
     assert main(["--root", str(project), "--check"]) == 1
     assert capsys.readouterr().err.endswith(
-        "The book was not built (1 problem); --check only reads the sources.\n")
+        "The book was not built (1 problem); --check only reads the sources.\n"
+    )
     assert main(["--root", str(project)]) == 1  # a first build: there is no last good PDF
     assert capsys.readouterr().err.endswith(
-        "The book was not built (1 problem); nothing was written to build/.\n")
+        "The book was not built (1 problem); nothing was written to build/.\n"
+    )
     assert not (project / "build").exists()

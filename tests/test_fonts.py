@@ -20,9 +20,12 @@ from bookpress import fonts
 from bookpress.cli import main
 
 BOOK_FONT = re.compile(r"^[A-Z]{6}\+Source-(Serif|Sans)-Pro(-[A-Za-z-]+)?$")
-WARNING = re.compile(r"^warning: (?P<where>\S+:\d+): '(?P<char>.)' \(U\+(?P<code>[0-9A-F]{4,6})\) "
-                     r"is not in the book's fonts \(Source Serif Pro, Source Sans Pro\); "
-                     r"it would print as an empty box$", re.MULTILINE)
+WARNING = re.compile(
+    r"^warning: (?P<where>\S+:\d+): '(?P<char>.)' \(U\+(?P<code>[0-9A-F]{4,6})\) "
+    r"is not in the book's fonts \(Source Serif Pro, Source Sans Pro\); "
+    r"it would print as an empty box$",
+    re.MULTILINE,
+)
 HINT = "how to fix: remove it or replace it with a character the fonts have"
 
 # A chapter whose fifth line holds characters no face of layout/fonts.css has.
@@ -36,11 +39,16 @@ The hammer and sickle ☭ and the name 斯大林, written in Chinese.
 
 The second chapter has a section of the same name as the first; ☭ again.
 """
-LACKING_REPORTED = [("chapters/02-second.md:5", "U+262D"), ("chapters/02-second.md:5", "U+65AF"),
-                    ("chapters/02-second.md:5", "U+5927"), ("chapters/02-second.md:5", "U+6797")]
+LACKING_REPORTED = [
+    ("chapters/02-second.md:5", "U+262D"),
+    ("chapters/02-second.md:5", "U+65AF"),
+    ("chapters/02-second.md:5", "U+5927"),
+    ("chapters/02-second.md:5", "U+6797"),
+]
 # The same chapter with a figure, whose data's fourth line holds one more.
 WITH_FIGURE = LACKING.replace(
-    "## A section", '![A timeline of one event](timeline.yml "One event.")\n\n## A section')
+    "## A section", '![A timeline of one event](timeline.yml "One event.")\n\n## A section'
+)
 TIMELINE = "kind: timeline\nevents:\n  - date: 1934\n    label: ☭ Sergei Kirov is murdered\n"
 
 
@@ -79,6 +87,7 @@ def write(project: Path, name: str, text: str) -> None:
 
 # --- fontconfig ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def fontconfig_environment(monkeypatch):
     """Whatever a test sets of fontconfig's variables is undone after it."""
@@ -90,7 +99,8 @@ def test_the_private_fontconfig_lists_only_the_font_packages(fontconfig_environm
     config = fonts.use_book_fonts()
     document = ElementTree.parse(config).getroot()
     assert [element.text for element in document.iter("dir")] == [
-        str(folder) for folder in fonts.font_directories()]
+        str(folder) for folder in fonts.font_directories()
+    ]
     assert not list(document.iter("include"))  # nothing of the system's configuration
     cache = Path(document.findtext("cachedir") or "")
     assert cache.parent == config.parent
@@ -114,8 +124,13 @@ def test_a_folder_others_can_write_to_is_not_used(fontconfig_environment, monkey
 def test_fontconfig_sees_only_the_font_packages(fontconfig_environment):
     fonts.use_book_fonts()
     # fontconfig's own lister, reading the configuration the build made (as Pango will).
-    listed = subprocess.run(["fc-list", "--format", "%{file}\t%{family}\n"], env=os.environ,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    listed = subprocess.run(
+        ["fc-list", "--format", "%{file}\t%{family}\n"],
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     files = [Path(line.split("\t")[0]) for line in listed]
     families = {line.split("\t")[1] for line in listed}
     assert files
@@ -124,8 +139,9 @@ def test_fontconfig_sees_only_the_font_packages(fontconfig_environment):
     assert families == {fonts.UNDECLARED_FAMILY}
 
 
-def test_a_character_the_fonts_lack_is_a_warning_and_no_system_font_is_embedded(project, tmp_path,
-                                                                                capsys):
+def test_a_character_the_fonts_lack_is_a_warning_and_no_system_font_is_embedded(
+    project, tmp_path, capsys
+):
     write(project, "02-second.md", WITH_FIGURE)
     write(project, "timeline.yml", TIMELINE)
     build = tmp_path / "build"
@@ -143,8 +159,10 @@ def test_under_strict_a_character_the_fonts_lack_is_an_error(project, tmp_path, 
     build = tmp_path / "build"
     assert main(["--root", str(project), "--build-dir", str(build), "--strict"]) == 1
     err = capsys.readouterr().err
-    assert [(where, code) for where, code in re.findall(r"^(\S+:\d+): '.' \((U\+\w+)\)", err,
-                                                        re.MULTILINE)] == LACKING_REPORTED
+    assert [
+        (where, code)
+        for where, code in re.findall(r"^(\S+:\d+): '.' \((U\+\w+)\)", err, re.MULTILINE)
+    ] == LACKING_REPORTED
     assert "The book was not built (4 problems)" in err
     assert not (build / "book.pdf").exists()
 
@@ -152,22 +170,35 @@ def test_under_strict_a_character_the_fonts_lack_is_an_error(project, tmp_path, 
 def test_check_reports_every_character_the_fonts_lack_at_once(project, capsys):
     """Front matter, body, a table's data, a figure's data, book.yml and index.yml."""
     chapters = project / "chapters"
-    first = (chapters / "01-first.md").read_text().replace("short_title: First",
-                                                           "short_title: First ☭")
+    first = (
+        (chapters / "01-first.md").read_text().replace("short_title: First", "short_title: First ☭")
+    )
     write(project, "01-first.md", first + "\nThe sign ☭ once more.\n")
     write(project, "02-second.md", WITH_FIGURE)
     write(project, "timeline.yml", TIMELINE)
-    write(project, "table.yml", (chapters / "table.yml").read_text().replace("First row",
-                                                                             "First row ★"))
-    write(project, "book.yml", (chapters / "book.yml").read_text().replace(
-        "subtitle: Two chapters", "subtitle: ✗ Two chapters"))
+    write(
+        project,
+        "table.yml",
+        (chapters / "table.yml").read_text().replace("First row", "First row ★"),
+    )
+    write(
+        project,
+        "book.yml",
+        (chapters / "book.yml")
+        .read_text()
+        .replace("subtitle: Two chapters", "subtitle: ✗ Two chapters"),
+    )
     write(project, "index.yml", "# ☞ the terms of the index\n- term: opening paragraph\n")
     assert main(["--root", str(project), "--check"]) == 0
     err = capsys.readouterr().err
     assert reported(err) == [
-        ("chapters/book.yml:2", "U+2717"), ("chapters/index.yml:1", "U+261E"),
-        ("chapters/01-first.md:3", "U+262D"), *LACKING_REPORTED,
-        ("chapters/timeline.yml:4", "U+262D"), ("chapters/table.yml:1", "U+2605")]
+        ("chapters/book.yml:2", "U+2717"),
+        ("chapters/index.yml:1", "U+261E"),
+        ("chapters/01-first.md:3", "U+262D"),
+        *LACKING_REPORTED,
+        ("chapters/timeline.yml:4", "U+262D"),
+        ("chapters/table.yml:1", "U+2605"),
+    ]
     assert main(["--root", str(project), "--check", "--strict"]) == 1
     assert "The book was not built (9 problems)" in capsys.readouterr().err
 
@@ -179,7 +210,10 @@ def test_controls_tabs_and_invisible_characters_are_not_reported():
 
 
 def test_cyrillic_and_greek_print_from_the_books_own_fonts(project, tmp_path):
-    write(project, "02-second.md", """---
+    write(
+        project,
+        "02-second.md",
+        """---
 title: The Second Chapter
 ---
 
@@ -188,7 +222,8 @@ title: The Second Chapter
 ## A section
 
 The Greek word δημοκρατία means the rule of the people.
-""")
+""",
+    )
     build = tmp_path / "build"
     assert build_quietly("--root", str(project), "--build-dir", str(build)) == 0
     text = squash(" ".join(page.extract_text() for page in PdfReader(build / "book.pdf").pages))

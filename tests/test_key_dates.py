@@ -6,12 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, build_quietly, copy_of_test_book
+from pdfpages import BookPdf, squash
 
 from bookpress.errors import BookError, BookErrors
 from bookpress.load import load_book
-
-from conftest import ROOT, build_quietly, copy_of_test_book
-from pdfpages import BookPdf, squash
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +18,19 @@ def built(tmp_path_factory) -> Path:
     """The reading edition and the web edition of the test book, from one build."""
     folder = tmp_path_factory.mktemp("key-dates")
     root = copy_of_test_book(folder, "glossary")
-    assert build_quietly("--root", str(root), "--build-dir", str(folder / "build"),
-                         "--product", "book", "--product", "web") == 0
+    assert (
+        build_quietly(
+            "--root",
+            str(root),
+            "--build-dir",
+            str(folder / "build"),
+            "--product",
+            "book",
+            "--product",
+            "web",
+        )
+        == 0
+    )
     return folder / "build"
 
 
@@ -33,21 +43,29 @@ def test_each_tagged_chapter_opens_with_its_events_in_date_order(built):
     pdf = BookPdf(built / "book.pdf")
     camps = opening_page(pdf, "The Camps")
     # Tagged out of date order in timeline.yml (1923, 1930, then 1938 last of the file).
-    assert re.search(r"CHAPTER 1 The Camps KEY DATES 1923 — The first camp opens "
-                     r"1930 — The camp office is set up March 1938 — The third trial How the camps began",
-                     camps), camps[:300]
+    assert re.search(
+        r"CHAPTER 1 The Camps KEY DATES 1923 — The first camp opens "
+        r"1930 — The camp office is set up March 1938 — The third trial How the camps began",
+        camps,
+    ), camps[:300]
     trials = opening_page(pdf, "The Trials")
-    assert re.search(r"The Trials KEY DATES Aug\. 1936 — The first trial March 1938 — The third trial "
-                     r"The first trial", trials), trials[:300]
+    assert re.search(
+        r"The Trials KEY DATES Aug\. 1936 — The first trial March 1938 — The third trial "
+        r"The first trial",
+        trials,
+    ), trials[:300]
     assert "KEY DATES" not in opening_page(pdf, "Overview")  # tagged by no event
 
 
 def test_the_web_edition_shows_the_same_key_dates(built):
     page = (built / "book.html").read_text()
-    camps = page[page.index('id="chapter-camps"'):page.index('id="chapter-trials"')]
+    camps = page[page.index('id="chapter-camps"') : page.index('id="chapter-trials"')]
     dates = re.findall(r'<span class="key-date">([^<]+)</span> — ([^<]+)</li>', camps)
-    assert dates == [("1923", "The first camp opens"), ("1930", "The camp office is set up"),
-                     ("March 1938", "The third trial")]
+    assert dates == [
+        ("1923", "The first camp opens"),
+        ("1930", "The camp office is set up"),
+        ("March 1938", "The third trial"),
+    ]
 
 
 @pytest.fixture
@@ -63,14 +81,24 @@ def _problems(root: Path) -> list[BookError]:
 
 def test_a_tag_naming_no_chapter_is_an_error_with_the_data_files_line(book_root):
     timeline = book_root / "chapters" / "timeline.yml"
-    timeline.write_text(timeline.read_text().replace("chapters: [trials, camps]", "chapters: [trials, camp]"))
-    line = next(number for number, text in enumerate(timeline.read_text().split("\n"), 1)
-                if "[trials, camp]" in text) - 2  # the event's first line, "- date: 1938-03"
+    timeline.write_text(
+        timeline.read_text().replace("chapters: [trials, camps]", "chapters: [trials, camp]")
+    )
+    line = (
+        next(
+            number
+            for number, text in enumerate(timeline.read_text().split("\n"), 1)
+            if "[trials, camp]" in text
+        )
+        - 2
+    )  # the event's first line, "- date: 1938-03"
     [problem] = _problems(book_root)
     assert (problem.path, problem.line) == (timeline, line)
     assert problem.format(book_root) == (
-        f"chapters/timeline.yml:{line}: the event's 'chapters' names 'camp', but the book has no chapter "
-        "of that name\n    how to fix: did you mean 'camps'?")
+        f"chapters/timeline.yml:{line}: the event's 'chapters' names 'camp', but the book has no "
+        "chapter "
+        "of that name\n    how to fix: did you mean 'camps'?"
+    )
 
 
 def test_a_tag_far_from_any_chapter_lists_the_chapters(book_root):

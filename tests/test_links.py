@@ -10,18 +10,24 @@ from pathlib import Path
 import markdown
 import pypdfium2
 import pytest
+from conftest import BOOKS, PREVIOUS_PDF, ROOT, build_quietly, fails, write
+from pdfpages import BookPdf, squash
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
 from bookpress.cli import main
-from bookpress.extensions import (BookLinks, FencedBlockExtension, HeadingIdExtension, IdRegistry,
-                                  LinkExtension, PageFootnoteExtension, printed_url, same_address)
+from bookpress.extensions import (
+    BookLinks,
+    FencedBlockExtension,
+    HeadingIdExtension,
+    IdRegistry,
+    LinkExtension,
+    PageFootnoteExtension,
+    printed_url,
+    same_address,
+)
 from bookpress.model import ChapterSource
 from bookpress.render import MARKDOWN_EXTENSIONS
-
-from conftest import BOOKS, ROOT, build_quietly
-from pdfpages import BookPdf, squash
-from test_errors import PREVIOUS_PDF, fails, write
 
 MM = 72 / 25.4
 #: What a build of the website book warns of, on purpose (tests/books/website/chapters/book.yml).
@@ -35,13 +41,19 @@ CHAPTER_LINKS = [
     ("the folder form", "Links to the Web", "web"),
     ("the mdBook form", "Links to the Web", "web"),
     ("the heading on addresses read aloud", "Addresses read aloud", "addresses-read-aloud"),
-    ("the reference chapter\u2019s reading list", "A heading of the same name as one in the first",
-     "further-reading-2"),
+    (
+        "the reference chapter\u2019s reading list",
+        "A heading of the same name as one in the first",
+        "further-reading-2",
+    ),
     ("the section on Trotsky in Mexico", "Trotsky in México", "trotsky-in-mexico"),
     ("the reference chapter", "A Chapter Linked To", "reference"),
     ("the first chapter", "Links Between Chapters", "links"),
-    ("the first chapter\u2019s section on forms", "Every way a site names a page",
-     "every-way-a-site-names-a-page"),
+    (
+        "the first chapter\u2019s section on forms",
+        "Every way a site names a page",
+        "every-way-a-site-names-a-page",
+    ),
     ("the section on short addresses", "Short addresses", "short-addresses"),  # in its chapter
 ]
 LONG_URLS = [
@@ -70,15 +82,17 @@ def links_only(root: Path, missing: bool = False) -> Path:
     (unless missing), it builds without a warning: other chapters warn on purpose."""
     path = root / "chapters" / "01-links.md"
     if not missing:
-        path.write_text(path.read_text().replace(f"[a chapter left out]({MISSING})",
-                                                 "a chapter left out"))
+        path.write_text(
+            path.read_text().replace(f"[a chapter left out]({MISSING})", "a chapter left out")
+        )
     for other in sorted((root / "chapters").glob("*.md")):
         if other.name not in LINK_CHAPTERS:
             other.unlink()
     book_yml = root / "chapters" / "book.yml"
     listed = "".join(f"  - {name}\n" for name in LINK_CHAPTERS)
-    book_yml.write_text(re.sub(r"(?ms)^chapters:\n(?:  - .*?\n)+", f"chapters:\n{listed}",
-                               book_yml.read_text()))
+    book_yml.write_text(
+        re.sub(r"(?ms)^chapters:\n(?:  - .*?\n)+", f"chapters:\n{listed}", book_yml.read_text())
+    )
     return root
 
 
@@ -98,8 +112,20 @@ def quiet_book(tmp_path_factory):
     folder = tmp_path_factory.mktemp("links-quiet")
     root = links_only(website_copy(folder))
     build = folder / "build"
-    assert build_quietly("--root", str(root), "--build-dir", str(build), "--force",
-                         "--product", "book", "--product", "large-print") == 0
+    assert (
+        build_quietly(
+            "--root",
+            str(root),
+            "--build-dir",
+            str(build),
+            "--force",
+            "--product",
+            "book",
+            "--product",
+            "large-print",
+        )
+        == 0
+    )
     return build
 
 
@@ -112,6 +138,7 @@ def plain_text(pdf: BookPdf) -> str:
 
 
 # --- links between chapters ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("edition", ["book.pdf", "large-print.pdf"])
 def test_a_link_to_another_chapter_prints_the_page_of_its_heading(quiet_book, edition):
@@ -140,10 +167,19 @@ def _destinations_linked_from(page) -> set[str]:
     return {str(annotation["/Dest"]) for annotation in annotations if "/Dest" in annotation}
 
 
-@pytest.mark.parametrize("href", [
-    "02-second.md", "02-second.md#a-section", "../02-second/", "02-second/", "second.html",
-    "02-second", "./02-second/index.html", "../second/#a-section",
-])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "02-second.md",
+        "02-second.md#a-section",
+        "../02-second/",
+        "02-second/",
+        "second.html",
+        "02-second",
+        "./02-second/index.html",
+        "../second/#a-section",
+    ],
+)
 def test_every_way_a_site_names_a_chapter_is_a_link_to_it(href):
     links = BookLinks([_chapter("01-first.md", "first"), _chapter("02-second.md", "second")])
     html = _converted(f"See [it]({href}).", links)
@@ -154,15 +190,28 @@ def test_every_way_a_site_names_a_chapter_is_a_link_to_it(href):
 
 
 def _chapter(name: str, slug: str) -> ChapterSource:
-    return ChapterSource(path=Path("chapters") / name, slug=slug, title=slug, running_head=slug,
-                         number=1, body="", body_line=4)
+    return ChapterSource(
+        path=Path("chapters") / name,
+        slug=slug,
+        title=slug,
+        running_head=slug,
+        number=1,
+        body="",
+        body_line=4,
+    )
 
 
 def _converted(text: str, links: BookLinks, registry: IdRegistry | None = None) -> str:
     registry = registry or IdRegistry()
-    converter = markdown.Markdown(extensions=[
-        *MARKDOWN_EXTENSIONS, FencedBlockExtension(), PageFootnoteExtension(registry),
-        LinkExtension(registry, links), HeadingIdExtension(registry)])
+    converter = markdown.Markdown(
+        extensions=[
+            *MARKDOWN_EXTENSIONS,
+            FencedBlockExtension(),
+            PageFootnoteExtension(registry),
+            LinkExtension(registry, links),
+            HeadingIdExtension(registry),
+        ]
+    )
     return converter.convert(text)
 
 
@@ -177,16 +226,10 @@ OUTSIDE = [  # (case, the link as written)
 ]
 
 
-@pytest.fixture
-def broken(project):
-    (project / "build").mkdir()
-    (project / "build" / "book.pdf").write_bytes(PREVIOUS_PDF)
-    return project
-
-
 @pytest.mark.parametrize("case, href", OUTSIDE, ids=[case for case, _ in OUTSIDE])
-def test_a_link_out_of_the_book_is_a_warning_with_its_line_and_plain_text(project, capsys, case,
-                                                                          href):
+def test_a_link_out_of_the_book_is_a_warning_with_its_line_and_plain_text(
+    project, capsys, case, href
+):
     write(project, "01-first.md", f"---\ntitle: One\n---\n\nText.\n\nSee [the notes]({href}).\n")
     assert main(["--root", str(project), "--check"]) == 0
     err = capsys.readouterr().err
@@ -204,8 +247,9 @@ def test_a_raw_html_link_to_a_file_is_refused(broken, capsys):
     assert "chapters/01-first.md:5: the link '../assets/notes.pdf' points outside the book" in err
 
 
-@pytest.mark.parametrize("href", ["https://example.org/a", "http://example.org", "mailto:a@b.org",
-                                  "#a-heading"])
+@pytest.mark.parametrize(
+    "href", ["https://example.org/a", "http://example.org", "mailto:a@b.org", "#a-heading"]
+)
 def test_links_to_the_web_and_to_headings_stay(href):
     links = BookLinks(web_links="none")
     assert f'href="{href}"' in _converted(f"See [it]({href}).", links)
@@ -218,10 +262,13 @@ def test_an_address_keeps_what_would_read_as_an_entity():
 
 
 def test_an_e_mail_address_is_printed_without_mailto():
-    html = _converted("Write to <editors@example.org> or [us](mailto:us@example.org).",
-                      BookLinks(web_links="after"))
+    html = _converted(
+        "Write to <editors@example.org> or [us](mailto:us@example.org).",
+        BookLinks(web_links="after"),
+    )
     assert 'href="mailto:editors@example.org">editors@example.org</a>' in html.replace(
-        ' class="url"', "")
+        ' class="url"', ""
+    )
     assert '(<a class="url" href="mailto:us@example.org">us@example.org</a>)' in html
 
 
@@ -234,8 +281,13 @@ def test_a_link_out_of_the_book_fails_the_build_under_strict(broken, capsys):
     assert "build/ still holds the last good PDF" in err
 
 
-@pytest.mark.parametrize("value, hint", [("footnotes", "did you mean 'footnote'?"),
-                                         ("margin", "write web_links: footnote, after or none")])
+@pytest.mark.parametrize(
+    "value, hint",
+    [
+        ("footnotes", "did you mean 'footnote'?"),
+        ("margin", "write web_links: footnote, after or none"),
+    ],
+)
 def test_a_wrong_web_links_value_names_its_line_with_a_hint(broken, capsys, value, hint):
     text = (broken / "chapters" / "book.yml").read_text() + f"web_links: {value}\n"
     write(broken, "book.yml", text)
@@ -267,10 +319,16 @@ def test_the_website_book_warns_of_its_missing_chapter_with_file_and_line(tmp_pa
 
 # --- no output names the machine that built it ----------------------------------------------------
 
+
 def test_no_output_holds_a_file_link_or_the_build_folder(every_product):
     folder, build = every_product
-    outputs = [path for path in sorted(build.rglob("*")) if path.is_file() and "cache" not in
-               path.relative_to(build).parts and not path.name.startswith(".")]
+    outputs = [
+        path
+        for path in sorted(build.rglob("*"))
+        if path.is_file()
+        and "cache" not in path.relative_to(build).parts
+        and not path.name.startswith(".")
+    ]
     names = {path.relative_to(build).as_posix() for path in outputs}
     assert {"book.pdf", "teacher.pdf", "large-print.pdf", "booklet.pdf", "book.html"} <= names
     assert any(name.startswith("handouts/") for name in names)
@@ -279,8 +337,12 @@ def test_no_output_holds_a_file_link_or_the_build_folder(every_product):
         assert b"file:" not in data, path.name
         assert str(folder).encode() not in data and b"/chapters/" not in data, path.name
     for path in (path for path in outputs if path.suffix == ".pdf"):
-        uris = [annotation.get_object()["/A"].get("/URI", "") for page in PdfReader(path).pages
-                for annotation in page.get("/Annots") or () if "/A" in annotation.get_object()]
+        uris = [
+            annotation.get_object()["/A"].get("/URI", "")
+            for page in PdfReader(path).pages
+            for annotation in page.get("/Annots") or ()
+            if "/A" in annotation.get_object()
+        ]
         assert all(str(uri).startswith(("https:", "http:", "mailto:")) for uri in uris), path.name
 
 
@@ -299,14 +361,18 @@ def _readable_bytes(path: Path) -> bytes:
 
 # --- web links, printed so that a reader can type them --------------------------------------------
 
+
 @pytest.fixture(scope="module", params=["footnote", "after", "none"])
 def web_form(request, tmp_path_factory):
     """(web_links, the reading edition built with it)."""
     if request.param == "footnote":  # the default: the book as it is
         return request.param, BookPdf(request.getfixturevalue("quiet_book") / "book.pdf")
     folder = tmp_path_factory.mktemp(f"links-{request.param}")
-    root = links_only(website_copy(
-        folder, lambda text: text.replace("web_links: footnote", f"web_links: {request.param}")))
+    root = links_only(
+        website_copy(
+            folder, lambda text: text.replace("web_links: footnote", f"web_links: {request.param}")
+        )
+    )
     build = folder / "build"
     assert build_quietly("--root", str(root), "--build-dir", str(build), "--force") == 0
     return request.param, BookPdf(build / "book.pdf")
@@ -367,8 +433,12 @@ def test_a_long_address_stays_inside_the_page(quiet_book, edition):
         for index in range(len(document)):
             image = document[index].render(scale=1).to_pil().convert("L")
             strip, (width, height) = round(5 * MM), image.size
-            for box in ((0, 0, width, strip), (0, height - strip, width, height),
-                        (0, 0, strip, height), (width - strip, 0, width, height)):
+            for box in (
+                (0, 0, width, strip),
+                (0, height - strip, width, height),
+                (0, 0, strip, height),
+                (width - strip, 0, width, height),
+            ):
                 assert image.crop(box).getextrema()[0] >= 250, f"page {index + 1}: ink in the edge"
     finally:
         document.close()
@@ -384,13 +454,17 @@ def test_a_long_address_stays_in_the_text_block(quiet_book):
             boxes = [text.get_charbox(i) for i in range(text.count_chars())]
             characters = [text.get_text_range(i, 1) for i in range(len(boxes))]
             body = "".join(characters)
-            spans = [match.span() for url in LONG_URLS for match in re.finditer(
-                r"[\s\u200b\u2060\ufffe]*".join(map(re.escape, url)), body)]
+            spans = [
+                match.span()
+                for url in LONG_URLS
+                for match in re.finditer(r"[\s\u200b\u2060\ufffe]*".join(map(re.escape, url)), body)
+            ]
             inside = {i for start, end in spans for i in range(start, end)}
             if not inside:
                 continue
-            right_edge = max(boxes[i][2] for i in range(len(boxes)) if i not in inside
-                             and characters[i].strip())
+            right_edge = max(
+                boxes[i][2] for i in range(len(boxes)) if i not in inside and characters[i].strip()
+            )
             assert max(boxes[i][2] for i in inside) <= right_edge + 0.5
     finally:
         document.close()
@@ -400,12 +474,18 @@ def test_printed_addresses_break_after_slashes_and_never_after_their_hyphens():
     printed = printed_url("https://example.org/the-great-terror/index.html?page=2")
     assert printed.translate(INVISIBLE) == "https://example.org/the-great-terror/index.html?page=2"
     assert printed.split("\u200b") == [
-        "https://\u2060example.org/", "the-\u2060great-\u2060terror/", "index.html?", "page=", "2"]
+        "https://\u2060example.org/",
+        "the-\u2060great-\u2060terror/",
+        "index.html?",
+        "page=",
+        "2",
+    ]
     assert same_address("https://www.example.org/a/", "example.org/a")
     assert not same_address("the archive", "https://example.org/")
 
 
 # --- the web edition ------------------------------------------------------------------------------
+
 
 def test_the_web_edition_keeps_plain_links(every_product):
     _, build = every_product

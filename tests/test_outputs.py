@@ -8,21 +8,27 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+from conftest import ROOT
 
-from bookpress import finish, typeset
+from bookpress import files, typeset
 from bookpress.cli import main
 from bookpress.errors import BookError
 from bookpress.typeset import MisplacedNotes, misplaced_notes
-
-from conftest import ROOT
 
 
 def test_two_cold_builds_of_the_same_sources_are_byte_identical(book_path, tmp_path):
     """Two builds from scratch, each with a build folder and cache of its own: the session's
     book, and one more in a process of its own."""
     folder = tmp_path / "build"
-    command = [sys.executable, str(ROOT / "make_book.py"), "--root", str(ROOT),
-               "--build-dir", str(folder), "--force"]
+    command = [
+        sys.executable,
+        str(ROOT / "make_book.py"),
+        "--root",
+        str(ROOT),
+        "--build-dir",
+        str(folder),
+        "--force",
+    ]
     second = subprocess.run(command, capture_output=True, text=True, check=False)
     assert second.returncode == 0, second.stderr
     caches = [path.parent / "cache" for path in (book_path, folder / "book.pdf")]
@@ -49,12 +55,17 @@ def _layouts_counted(monkeypatch) -> list:
     """Every document WeasyPrint lays out from now on, by its HTML."""
     laid_out = []
     render = typeset.Typesetter.render
-    monkeypatch.setattr(typeset.Typesetter, "render",
-                        lambda self, html, *rest: laid_out.append(html) or render(self, html, *rest))
+    monkeypatch.setattr(
+        typeset.Typesetter,
+        "render",
+        lambda self, html, *rest: laid_out.append(html) or render(self, html, *rest),
+    )
     return laid_out
 
 
-def test_a_build_from_kept_parts_lays_nothing_out_and_gives_the_cold_builds_bytes(project, monkeypatch):
+def test_a_build_from_kept_parts_lays_nothing_out_and_gives_the_cold_builds_bytes(
+    project, monkeypatch
+):
     pdf = project / "build" / "book.pdf"
     assert main(["--root", str(project), "--force"]) == 0
     cold = pdf.read_bytes()
@@ -64,14 +75,18 @@ def test_a_build_from_kept_parts_lays_nothing_out_and_gives_the_cold_builds_byte
     assert laid_out == [] and pdf.read_bytes() == cold
 
 
-def test_an_edit_lays_out_again_only_the_edited_chapter_and_what_follows_from_it(project, monkeypatch):
+def test_an_edit_lays_out_again_only_the_edited_chapter_and_what_follows_from_it(
+    project, monkeypatch
+):
     assert main(["--root", str(project), "--force"]) == 0
     chapter = sorted((project / "chapters").glob("*.md"))[-1]
     chapter.write_text(chapter.read_text() + "\nA sentence added in an edit.\n")
     laid_out = _layouts_counted(monkeypatch)
     assert main(["--root", str(project), "--jobs", "1"]) == 0
     edited = [html for html in laid_out if "A sentence added in an edit." in html]
-    assert edited and len(laid_out) - len(edited) <= 2  # at most the index and the front matter besides
+    assert (
+        edited and len(laid_out) - len(edited) <= 2
+    )  # at most the index and the front matter besides
 
 
 def test_a_damaged_cache_is_ignored_and_made_again(project, monkeypatch):
@@ -81,7 +96,11 @@ def test_a_damaged_cache_is_ignored_and_made_again(project, monkeypatch):
     entries = [path for path in (project / "build" / "cache").rglob("*") if path.is_file()]
     for number, path in enumerate(entries):  # cut short, bit-flipped, or not a cache entry at all
         data = path.read_bytes()
-        path.write_bytes([data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], b"junk"][number % 3])
+        path.write_bytes(
+            [data[: len(data) // 2], data[:40] + bytes([data[40] ^ 1]) + data[41:], b"junk"][
+                number % 3
+            ]
+        )
     laid_out = _layouts_counted(monkeypatch)
     assert main(["--root", str(project), "--force", "--jobs", "1"]) == 0
     assert laid_out and pdf.read_bytes() == cold
@@ -115,19 +134,22 @@ def test_chapters_laid_out_side_by_side_give_the_same_bytes(project, monkeypatch
 
 def test_a_chapter_that_fails_in_a_worker_fails_the_build_with_its_message(project, capsys):
     stylesheet = project / "layout" / "book.css"
-    stylesheet.write_text(stylesheet.read_text() + "\nh1 { background: url(file:///etc/hostname) }\n")
+    stylesheet.write_text(
+        stylesheet.read_text() + "\nh1 { background: url(file:///etc/hostname) }\n"
+    )
     assert main(["--root", str(project), "--jobs", "2"]) == 1
     err = capsys.readouterr().err
     assert "the book may only use files from assets/" in err and "Traceback" not in err
 
 
 def test_page_references_looked_up_in_constant_time_change_no_byte_of_the_pdf():
-    from bookpress.build import fixed_clock
+    from bookpress.clock import fixed_clock
     from bookpress.engine import FastPath, page_references_cached
     from bookpress.load import load_book
     from bookpress.model import Edition
     from bookpress.render import render_chapters
     from bookpress.typeset import Typesetter
+
     book = load_book(ROOT)
     typesetter = Typesetter(book, Edition(), FastPath())
     documents = [typesetter.render(chapter.html, 1) for chapter in render_chapters(book, Edition())]
@@ -143,7 +165,10 @@ def test_source_date_epoch_sets_the_pdf_dates(project, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert main(["--root", str(project)]) == 0
     from pypdf import PdfReader
-    assert PdfReader(project / "build" / "book.pdf").metadata["/CreationDate"] == "D:20231114221320Z"
+
+    assert (
+        PdfReader(project / "build" / "book.pdf").metadata["/CreationDate"] == "D:20231114221320Z"
+    )
 
 
 def test_the_command_line_says_where_the_pdf_went(project, capsys):
@@ -152,7 +177,9 @@ def test_the_command_line_says_where_the_pdf_went(project, capsys):
     assert (project / "build" / "book.pdf").read_bytes().startswith(b"%PDF-")
 
 
-def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(project, monkeypatch, capsys):
+def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(
+    project, monkeypatch, capsys
+):
     assert main(["--root", str(project)]) == 0
     good = (project / "build" / "book.pdf").read_bytes()
 
@@ -160,9 +187,9 @@ def test_a_build_that_fails_while_writing_leaves_the_previous_pdf_untouched(proj
         raise OSError("No space left on device")
 
     real_fsync = os.fsync
-    monkeypatch.setattr(finish.os, "fsync", fail_midway)
+    monkeypatch.setattr(files.os, "fsync", fail_midway)
     assert main(["--root", str(project), "--paper", "letter"]) == 1
-    monkeypatch.setattr(finish.os, "fsync", real_fsync)
+    monkeypatch.setattr(files.os, "fsync", real_fsync)
     assert "could not write the book: No space left on device" in capsys.readouterr().err
     assert (project / "build" / "book.pdf").read_bytes() == good
     assert not [p.name for p in (project / "build").iterdir() if p.name.endswith(".tmp")]
@@ -175,7 +202,7 @@ def test_an_interrupted_build_leaves_the_previous_pdf_untouched(project, monkeyp
     def interrupt(*arguments):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(finish.os, "replace", interrupt)
+    monkeypatch.setattr(files.os, "replace", interrupt)
     assert main(["--root", str(project), "--force"]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert (project / "build" / "book.pdf").read_bytes() == good
@@ -184,26 +211,33 @@ def test_an_interrupted_build_leaves_the_previous_pdf_untouched(project, monkeyp
 
 def test_write_atomically_replaces_the_whole_file(tmp_path):
     target = tmp_path / "out" / "book.pdf"
-    finish.write_atomically(target, b"first")
-    finish.write_atomically(target, b"second")
+    files.write_atomically(target, b"first")
+    files.write_atomically(target, b"second")
     assert target.read_bytes() == b"second"
     assert oct(target.stat().st_mode & 0o777) != oct(0o600)
 
 
 # --- footnotes that layout could not keep with their call ------------------------------------
 
+
 def _document(*anchors_per_page):
-    return SimpleNamespace(pages=[SimpleNamespace(anchors=dict.fromkeys(anchors)) for anchors in anchors_per_page])
+    return SimpleNamespace(
+        pages=[SimpleNamespace(anchors=dict.fromkeys(anchors)) for anchors in anchors_per_page]
+    )
 
 
 def test_misplaced_notes_are_found_moved_or_lost():
-    document = _document(["note_1_call", "note_1", "note_2_call", "note_3_call"], ["note_2", "heading"])
+    document = _document(
+        ["note_1_call", "note_1", "note_2_call", "note_3_call"], ["note_2", "heading"]
+    )
     assert misplaced_notes(document) == MisplacedNotes(moved=("note_2",), lost=("note_3",))
     assert not misplaced_notes(_document(["note_1_call", "note_1"]))
 
 
 def test_a_note_lost_by_layout_stops_the_build_naming_the_chapter(project, monkeypatch, capsys):
-    monkeypatch.setattr(typeset, "misplaced_notes", lambda document: MisplacedNotes((), ("note_1",)))
+    monkeypatch.setattr(
+        typeset, "misplaced_notes", lambda document: MisplacedNotes((), ("note_1",))
+    )
     (project / "build").mkdir()
     (project / "build" / "book.pdf").write_bytes(b"%PDF good")
     assert main(["--root", str(project)]) == 1
@@ -213,5 +247,10 @@ def test_a_note_lost_by_layout_stops_the_build_naming_the_chapter(project, monke
 
 
 def test_book_error_formats_path_line_and_hint(tmp_path):
-    error = BookError(tmp_path / "chapters" / "02-gulag.md", 14, "unknown term", "did you mean 'Gulag'?")
-    assert error.format(tmp_path) == "chapters/02-gulag.md:14: unknown term\n    how to fix: did you mean 'Gulag'?"
+    error = BookError(
+        tmp_path / "chapters" / "02-gulag.md", 14, "unknown term", "did you mean 'Gulag'?"
+    )
+    assert (
+        error.format(tmp_path)
+        == "chapters/02-gulag.md:14: unknown term\n    how to fix: did you mean 'Gulag'?"
+    )

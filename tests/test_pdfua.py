@@ -14,17 +14,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from conftest import outside_checker
 
 
 def outloud(command: Path, pdf: Path, folder: Path) -> tuple[Counter, Counter]:
     """(errors, warnings) outloud finds in pdf, each as rule id -> how many."""
     report = folder / f"{pdf.stem}.outloud.json"
-    done = subprocess.run([str(command), "--json", str(report), "--fail-on", "never", str(pdf)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(command), "--json", str(report), "--fail-on", "never", str(pdf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0 and report.exists(), done.stderr
-    result, = json.loads(report.read_text())["results"]
+    (result,) = json.loads(report.read_text())["results"]
     assert result["error"] is None, f"{pdf.name}: outloud could not read it: {result['error']}"
     found = {"error": Counter(), "warning": Counter()}
     for finding in result["findings"]:
@@ -35,8 +38,12 @@ def outloud(command: Path, pdf: Path, folder: Path) -> tuple[Counter, Counter]:
 
 def pdfua(command: Path, pdf: Path) -> tuple[Counter, Counter]:
     """(errors, warnings) `pdfua check` finds in pdf, each as rule id -> how many."""
-    done = subprocess.run([str(command), "check", "--format", "json", str(pdf)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(command), "check", "--format", "json", str(pdf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     report = json.loads(done.stdout)
     found = {"error": Counter(), "warning": Counter()}
     for finding in report["findings"]:
@@ -58,8 +65,9 @@ def check(pdfs: list[Path], folder: Path) -> dict[str, str]:
     for name, job in jobs.items():
         errors, warnings = job.result()
         if errors or warnings:
-            problems[name] = (f"errors {dict(sorted(errors.items()))}, "
-                              f"warnings {dict(sorted(warnings.items()))}")
+            problems[name] = (
+                f"errors {dict(sorted(errors.items()))}, warnings {dict(sorted(warnings.items()))}"
+            )
     return problems
 
 
@@ -67,6 +75,7 @@ def check(pdfs: list[Path], folder: Path) -> dict[str, str]:
 def checked(tmp_path):
     def run(*pdfs: Path) -> dict[str, str]:
         return check(list(pdfs), tmp_path)
+
     return run
 
 
@@ -102,14 +111,19 @@ def test_the_checkers_find_what_is_wrong(checked, tmp_path, book_path):
     for page in writer.pages:
         for annotation in page.get("/Annots", []):
             annotation.get_object()[NameObject("/F")] = NumberObject(0)
-    headings = [element for element in _elements(writer._root_object["/StructTreeRoot"])
-                if element.get("/S") == "/H2"]
+    headings = [
+        element
+        for element in _elements(writer._root_object["/StructTreeRoot"])
+        if element.get("/S") == "/H2"
+    ]
     headings[0][NameObject("/S")] = NameObject("/H4")
     spoilt = tmp_path / "spoilt.pdf"
     with spoilt.open("wb") as file:
         writer.write(file)
     problems = checked(spoilt)
-    assert "LNK-004" in problems["outloud spoilt.pdf"] and "HDG-001" in problems["outloud spoilt.pdf"]
+    assert (
+        "LNK-004" in problems["outloud spoilt.pdf"] and "HDG-001" in problems["outloud spoilt.pdf"]
+    )
 
 
 def _elements(node):

@@ -23,6 +23,8 @@ import markdown
 import pypdfium2
 import pypdfium2.raw as pdfium
 import pytest
+from conftest import BOOKS, ROOT, build_quietly
+from pdfpages import MM
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
@@ -33,17 +35,19 @@ from bookpress.load import load_book
 from bookpress.model import Edition
 from bookpress.render import MARKDOWN_EXTENSIONS, PICTURE_HEIGHT, TEXT_BLOCKS_MM, render_chapters
 
-from conftest import BOOKS, ROOT, build_quietly
-from pdfpages import MM
-
 CHAPTERS = ("05-pictures.md", "06-boxes.md")
 SMALL_CHAPTER = "07-small.md"
 SMALL_LINE = 9  # of SMALL_CHAPTER: the line that names the picture
 PICTURES = {"wide.png": (4000, 300), "tall.png": (300, 4000), "small.png": (40, 30)}
 #: The margins of each page size, in mm (top, bottom, inner, outer), as layout/ sets them.
-MARGINS = {("a4", False): (22, 24, 24, 34), ("letter", False): (22, 24, 24, 34),
-           ("a5", False): (16, 19, 16, 20), ("half-letter", False): (16, 19, 16, 20),
-           ("a4", True): (20, 24, 22, 22), ("letter", True): (20, 24, 22, 22)}
+MARGINS = {
+    ("a4", False): (22, 24, 24, 34),
+    ("letter", False): (22, 24, 24, 34),
+    ("a5", False): (16, 19, 16, 20),
+    ("half-letter", False): (16, 19, 16, 20),
+    ("a4", True): (20, 24, 22, 22),
+    ("letter", True): (20, 24, 22, 22),
+}
 HALF = {"a4": "a5", "letter": "half-letter"}
 
 
@@ -76,13 +80,16 @@ def website_copy(folder: Path, small: bool = True) -> Path:
         (root / "chapters" / SMALL_CHAPTER).write_text(
             "---\ntitle: A Small Picture\n---\n\n"
             "A button of the website, as small as it was saved:\n\n## The button\n\n"
-            "![The website's menu button, three lines](../assets/small.png)\n")
+            "![The website's menu button, three lines](../assets/small.png)\n"
+        )
     (root / "assets").mkdir()
     for name, (width, height) in PICTURES.items():
         draw_picture(root / "assets" / name, width, height)
-        # A picture alone in its paragraph is a figure, which needs its credit (test_picture_figures.py).
+        # A picture alone in its paragraph is a figure, which needs its credit
+        # (test_picture_figures.py).
         (root / "assets" / name).with_suffix(".yml").write_text(
-            "creator: Test Author\nsource: The course website\nlicence: CC BY 4.0\n")
+            "creator: Test Author\nsource: The course website\nlicence: CC BY 4.0\n"
+        )
     shutil.copytree(ROOT / "layout", root / "layout")
     return root
 
@@ -109,8 +116,10 @@ def build(root: Path, *arguments: str) -> list[str]:
 
 
 def small_picture_warning(page: str) -> str:
-    return (f"chapters/{SMALL_CHAPTER}:{SMALL_LINE}: the picture '../assets/small.png' "
-            f"(40 × 30 pixels) prints 11 mm wide on {page}, at 96 dpi")
+    return (
+        f"chapters/{SMALL_CHAPTER}:{SMALL_LINE}: the picture '../assets/small.png' "
+        f"(40 × 30 pixels) prints 11 mm wide on {page}, at 96 dpi"
+    )
 
 
 #: Each product as (the command line, the edition its pages are laid out in, where the
@@ -119,12 +128,21 @@ PRODUCTS = {
     "A4": (("--product", "book"), Edition("a4"), "A4"),
     "Letter": (("--product", "book", "--paper", "letter"), Edition("letter"), "US Letter"),
     "booklet": (("--product", "booklet"), Edition("a5"), "A5"),
-    "half-letter booklet": (("--product", "booklet", "--paper", "letter"), Edition("half-letter"),
-                            "half-letter"),
-    "large print": (("--product", "large-print"), Edition("a4", large_print=True),
-                    "A4 in large print"),
-    "large print on Letter": (("--product", "large-print", "--paper", "letter"),
-                              Edition("letter", large_print=True), "US Letter in large print"),
+    "half-letter booklet": (
+        ("--product", "booklet", "--paper", "letter"),
+        Edition("half-letter"),
+        "half-letter",
+    ),
+    "large print": (
+        ("--product", "large-print"),
+        Edition("a4", large_print=True),
+        "A4 in large print",
+    ),
+    "large print on Letter": (
+        ("--product", "large-print", "--paper", "letter"),
+        Edition("letter", large_print=True),
+        "US Letter in large print",
+    ),
     "handouts": (("--product", "handouts"), Edition("a4"), "A4"),
 }
 
@@ -140,6 +158,7 @@ def product(request, tmp_path_factory):
 
 # --- pictures: inside the text block, never larger than their pixels -------------------------
 
+
 def test_no_ink_in_the_outer_5mm_of_any_page(product):
     pdfs, edition, _, _ = product
     for pdf in pdfs:
@@ -149,8 +168,12 @@ def test_no_ink_in_the_outer_5mm_of_any_page(product):
                 for half, image in enumerate(_page_images(document[index], edition)):
                     width, height = image.size
                     strip = round(5 * MM)
-                    for box in ((0, 0, width, strip), (0, height - strip, width, height),
-                                (0, 0, strip, height), (width - strip, 0, width, height)):
+                    for box in (
+                        (0, 0, width, strip),
+                        (0, height - strip, width, height),
+                        (0, 0, strip, height),
+                        (width - strip, 0, width, height),
+                    ):
                         darkest = image.crop(box).getextrema()[0]
                         where = f"{pdf.name} page {index + 1} (half {half})"
                         assert darkest >= 250, f"{where} has ink in its outer 5 mm"
@@ -164,8 +187,10 @@ def _page_images(page, edition: Edition):
     if edition.paper not in HALF.values():
         return [image]
     width, height = image.size
-    return [image.crop((0, 0, width // 2, height)),
-            image.crop((width - width // 2, 0, width, height))]
+    return [
+        image.crop((0, 0, width // 2, height)),
+        image.crop((width - width // 2, 0, width, height)),
+    ]
 
 
 def test_every_picture_stands_inside_the_text_block(product):
@@ -229,8 +254,15 @@ def picture_placements(pdf: Path, edition: Edition) -> list[Placed]:
                 width /= 2  # an imposed page is drawn as a form: its pictures' places are in it
             folio = int(labels[index]) if labels[index].isdigit() else None
             for picture in page.get_objects(filter=[pdfium.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-                placed.append(Placed(pdf.name, (width, height), folio, picture.get_px_size(),
-                                     tuple(value / MM for value in picture.get_bounds())))
+                placed.append(
+                    Placed(
+                        pdf.name,
+                        (width, height),
+                        folio,
+                        picture.get_px_size(),
+                        tuple(value / MM for value in picture.get_bounds()),
+                    )
+                )
     finally:
         document.close()
     return placed
@@ -239,7 +271,8 @@ def picture_placements(pdf: Path, edition: Edition) -> list[Placed]:
 def test_a_picture_below_150_dpi_is_one_warning_naming_its_file_and_line(product):
     _, _, warnings, page = product
     assert [warning.split("\n")[0] for warning in warnings] == [
-        small_picture_warning(page) + ": it will look soft (print needs about 150)"]
+        small_picture_warning(page) + ": it will look soft (print needs about 150)"
+    ]
     assert "how to fix: a copy with more pixels prints larger and sharper" in warnings[0]
 
 
@@ -250,6 +283,7 @@ def test_the_pictures_chapters_warn_of_nothing(tmp_path):
 
 
 # --- HTML boxes and alerts --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def boxes_text(tmp_path_factory) -> list[str]:
@@ -264,13 +298,18 @@ def test_no_markdown_prints_as_typed(boxes_text):
         assert typed not in text
 
 
-@pytest.mark.parametrize("heading, text", [
-    ("DID YOU KNOW?", "with Markdown inside"),  # <aside markdown="1">, its ### heading
-    ("SHOW THE ANSWER", "the answer prints in full"),  # <details>, its <summary>
-    ("NOTE", "even when skimming"), ("TIP", "doing things better"),
-    ("IMPORTANT", "need to reach their goal"), ("WARNING", "attention at once"),
-    ("CAUTION", "the risks of an action"),
-])
+@pytest.mark.parametrize(
+    "heading, text",
+    [
+        ("DID YOU KNOW?", "with Markdown inside"),  # <aside markdown="1">, its ### heading
+        ("SHOW THE ANSWER", "the answer prints in full"),  # <details>, its <summary>
+        ("NOTE", "even when skimming"),
+        ("TIP", "doing things better"),
+        ("IMPORTANT", "need to reach their goal"),
+        ("WARNING", "attention at once"),
+        ("CAUTION", "the risks of an action"),
+    ],
+)
 def test_each_box_prints_with_its_heading(boxes_text, heading, text):
     pages = [page for page in boxes_text if text in " ".join(page.split())]
     assert len(pages) == 1
@@ -290,35 +329,62 @@ def convert(source: str) -> str:
     return markdown.markdown(source, extensions=extensions)
 
 
-@pytest.mark.parametrize("source, html", [
-    ('<aside markdown="1">\n### Did you know?\n\nText in **bold**.\n</aside>',
-     "<aside>\n<h3>Did you know?</h3>\n<p>Text in <strong>bold</strong>.</p>\n</aside>"),
-    ("<aside>\nMarkdown in an aside that *does not say so*.\n</aside>",
-     "<aside>\n<p>Markdown in an aside that <em>does not say so</em>.</p>\n</aside>"),
-    ('<aside markdown="0">\nAs *typed*.\n</aside>', '<aside markdown="0">\nAs *typed*.\n</aside>'),
-    ("<details>\n<summary>The *answer*</summary>\n\nIt is **this**.\n</details>",
-     "<details>\n<summary>The <em>answer</em></summary>\n<p>It is <strong>this</strong>.</p>\n"
-     "</details>"),
-    ('<figure>\n<img src="../assets/a.png" alt="A map">\n<figcaption>A *map*.</figcaption>\n'
-     "</figure>",
-     '<figure>\n<p><img src="../assets/a.png" alt="A map"></p>\n'
-     "<figcaption>A <em>map</em>.</figcaption>\n</figure>"),
-    ("> [!NOTE]\n> Read *this*.",
-     '<div class="alert alert-note">\n<p class="alert-heading">Note</p>\n'
-     "<p>Read <em>this</em>.</p>\n</div>"),
-    ("> [!caution]\n>\n> One.\n>\n> - two",
-     '<div class="alert alert-caution">\n<p class="alert-heading">Caution</p>\n<p>One.</p>\n<ul>\n'
-     "<li>two</li>\n</ul>\n</div>"),
-    ("> [!TIP]\n> A tip.\n\n> A quotation after it.",
-     '<div class="alert alert-tip">\n<p class="alert-heading">Tip</p>\n<p>A tip.</p>\n</div>\n'
-     "<blockquote>\n<p>A quotation after it.</p>\n</blockquote>"),
-    ("> A quotation.\n\n> [!WARNING]\n> A warning after it.",
-     "<blockquote>\n<p>A quotation.</p>\n</blockquote>\n"
-     '<div class="alert alert-warning">\n<p class="alert-heading">Warning</p>\n'
-     "<p>A warning after it.</p>\n</div>"),
-    ("> [!DANGER]\n> Not a kind GitHub knows.",
-     "<blockquote>\n<p>[!DANGER]\nNot a kind GitHub knows.</p>\n</blockquote>"),
-])
+@pytest.mark.parametrize(
+    "source, html",
+    [
+        (
+            '<aside markdown="1">\n### Did you know?\n\nText in **bold**.\n</aside>',
+            "<aside>\n<h3>Did you know?</h3>\n<p>Text in <strong>bold</strong>.</p>\n</aside>",
+        ),
+        (
+            "<aside>\nMarkdown in an aside that *does not say so*.\n</aside>",
+            "<aside>\n<p>Markdown in an aside that <em>does not say so</em>.</p>\n</aside>",
+        ),
+        (
+            '<aside markdown="0">\nAs *typed*.\n</aside>',
+            '<aside markdown="0">\nAs *typed*.\n</aside>',
+        ),
+        (
+            "<details>\n<summary>The *answer*</summary>\n\nIt is **this**.\n</details>",
+            "<details>\n<summary>The <em>answer</em></summary>\n<p>It is "
+            "<strong>this</strong>.</p>\n"
+            "</details>",
+        ),
+        (
+            '<figure>\n<img src="../assets/a.png" alt="A map">\n<figcaption>A *map*.</figcaption>\n'
+            "</figure>",
+            '<figure>\n<p><img src="../assets/a.png" alt="A map"></p>\n'
+            "<figcaption>A <em>map</em>.</figcaption>\n</figure>",
+        ),
+        (
+            "> [!NOTE]\n> Read *this*.",
+            '<div class="alert alert-note">\n<p class="alert-heading">Note</p>\n'
+            "<p>Read <em>this</em>.</p>\n</div>",
+        ),
+        (
+            "> [!caution]\n>\n> One.\n>\n> - two",
+            '<div class="alert alert-caution">\n<p '
+            'class="alert-heading">Caution</p>\n<p>One.</p>\n<ul>\n'
+            "<li>two</li>\n</ul>\n</div>",
+        ),
+        (
+            "> [!TIP]\n> A tip.\n\n> A quotation after it.",
+            '<div class="alert alert-tip">\n<p class="alert-heading">Tip</p>\n<p>A '
+            "tip.</p>\n</div>\n"
+            "<blockquote>\n<p>A quotation after it.</p>\n</blockquote>",
+        ),
+        (
+            "> A quotation.\n\n> [!WARNING]\n> A warning after it.",
+            "<blockquote>\n<p>A quotation.</p>\n</blockquote>\n"
+            '<div class="alert alert-warning">\n<p class="alert-heading">Warning</p>\n'
+            "<p>A warning after it.</p>\n</div>",
+        ),
+        (
+            "> [!DANGER]\n> Not a kind GitHub knows.",
+            "<blockquote>\n<p>[!DANGER]\nNot a kind GitHub knows.</p>\n</blockquote>",
+        ),
+    ],
+)
 def test_html_boxes_and_alerts(source, html):
     assert convert(source) == html
 
@@ -384,12 +450,20 @@ def test_the_books_own_markup_passes_without_a_word(caplog):
     assert caplog.records == []
 
 
-@pytest.mark.parametrize("tag, message", [
-    ('<img src="../assets/dot.png">', "the image '../assets/dot.png' has no alt text"),
-    ('<p>A dot: <img src="../assets/dot.png" alt=""></p>',
-     "the image '../assets/dot.png' has no alt text"),
-    ('<img src="../assets/dott.png" alt="A dot">', "the image '../assets/dott.png' does not exist"),
-])
+@pytest.mark.parametrize(
+    "tag, message",
+    [
+        ('<img src="../assets/dot.png">', "the image '../assets/dot.png' has no alt text"),
+        (
+            '<p>A dot: <img src="../assets/dot.png" alt=""></p>',
+            "the image '../assets/dot.png' has no alt text",
+        ),
+        (
+            '<img src="../assets/dott.png" alt="A dot">',
+            "the image '../assets/dott.png' does not exist",
+        ),
+    ],
+)
 def test_a_picture_written_as_html_is_checked_like_a_markdown_one(project, capsys, tag, message):
     draw_picture(project / "assets" / "dot.png", 200, 200)
     (project / "chapters" / "02-second.md").write_text(f"---\ntitle: Two\n---\n\nText.\n\n{tag}\n")

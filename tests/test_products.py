@@ -1,4 +1,4 @@
-"""The print products of one build: booklet imposition, handouts, teacher's and large-print editions."""
+"""The print products of one build: booklet imposition, handouts, teacher's and large print."""
 
 from __future__ import annotations
 
@@ -6,19 +6,18 @@ import re
 
 import pypdfium2
 import pytest
+from conftest import ROOT, copy_of_test_book
+from indexpages import check_every_locator
+from pdfpages import MM, BookPdf, contents_lines, squash
 
 from bookpress.impose import padded, saddle_stitch
 from bookpress.load import load_book
-
-from conftest import ROOT
-from pdfpages import MM, BookPdf, squash
-from test_book_pdf import contents_lines
-from test_index_pdf import check_every_locator
 
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
 
 
 # --- imposition, as a pure ordering ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("count", range(1, 65))
 def test_padding_puts_blanks_only_before_the_back_cover(count):
@@ -39,8 +38,14 @@ def test_saddle_stitch_order_reads_in_order_when_folded(count):
     assert sorted(map(str, halves)) == sorted(map(str, pages))  # a permutation of the padded pages
     fronts, backs = sides[0::2], sides[1::2]
     # Folded and nested, sheet 1 outermost: the right halves read forwards, the left ones back.
-    first_half = [page for front, back in zip(fronts, backs) for page in (front[1], back[0])]
-    second_half = [page for front, back in reversed(list(zip(fronts, backs))) for page in (back[1], front[0])]
+    first_half = [
+        page for front, back in zip(fronts, backs, strict=True) for page in (front[1], back[0])
+    ]
+    second_half = [
+        page
+        for front, back in reversed(list(zip(fronts, backs, strict=True)))
+        for page in (back[1], front[0])
+    ]
     assert first_half + second_half == pages
     assert sides[0] == (pages[-1], pages[0])  # sheet 1 front: last page | page 1
     if count > 2:
@@ -48,6 +53,7 @@ def test_saddle_stitch_order_reads_in_order_when_folded(count):
 
 
 # --- the built products -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def products(every_product):
@@ -76,24 +82,36 @@ def test_booklet_halves_carry_the_pages_saddle_stitching_puts_there(products):
     # pdfium, a full renderer, says what stands in each half of the sheet.
     booklet = pypdfium2.PdfDocument(str(products / "booklet.pdf"))
     count = 2 * len(booklet)
-    order = [half for side in saddle_stitch(count) for half in side]  # reading position of each half
+    order = [
+        half for side in saddle_stitch(count) for half in side
+    ]  # reading position of each half
     first_body = None
     checked = 0
     for side in range(len(booklet)):
         page = booklet[side]
         text, half_width = page.get_textpage(), page.get_width() / 2
         for half in (0, 1):
-            band = text.get_text_bounded(left=half * half_width, bottom=0, right=(half + 1) * half_width, top=20 * MM)
-            foot = [word for word in band.split() if (word.isdigit() and int(word) <= count) or word in ROMAN]
+            band = text.get_text_bounded(
+                left=half * half_width, bottom=0, right=(half + 1) * half_width, top=20 * MM
+            )
+            foot = [
+                word
+                for word in band.split()
+                if (word.isdigit() and int(word) <= count) or word in ROMAN
+            ]
             position = order[2 * side + half]
             if not foot:
                 continue
             folio = foot[0]
             if folio in ROMAN:
-                assert position == ROMAN[folio] - 1, f"side {side + 1}: folio {folio} at position {position}"
+                assert position == ROMAN[folio] - 1, (
+                    f"side {side + 1}: folio {folio} at position {position}"
+                )
             else:
                 first_body = first_body if first_body is not None else position - int(folio) + 1
-                assert position == first_body + int(folio) - 1, f"side {side + 1}: folio {folio} out of order"
+                assert position == first_body + int(folio) - 1, (
+                    f"side {side + 1}: folio {folio} out of order"
+                )
             checked += 1
     assert checked > count / 2
     cover_page = booklet[0]
@@ -110,10 +128,14 @@ def test_handouts_cover_every_chapter_page_once_with_the_books_numbers(products)
         handout = BookPdf(path)
         number = int(path.name[:2])
         title = handout.reader.metadata.title
-        assert title.startswith(f"Handout {number} \u2014 ") and title.endswith(f" \u00b7 {info.title}")
+        assert title.startswith(f"Handout {number} \u2014 ") and title.endswith(
+            f" \u00b7 {info.title}"
+        )
         first_bookmark = next(t for depth, t, page in handout.outline() if depth == 0)
-        assert squash(first_bookmark) in squash(handout.body_text(0)), "a handout starts with its chapter"
-        for depth, text, page in handout.outline():
+        assert squash(first_bookmark) in squash(handout.body_text(0)), (
+            "a handout starts with its chapter"
+        )
+        for _depth, text, page in handout.outline():
             assert squash(text) in squash(handout.body_text(page))
         for index, label in enumerate(handout.labels):
             assert handout.folio(index) in (label, None)
@@ -125,22 +147,38 @@ def test_handouts_cover_every_chapter_page_once_with_the_books_numbers(products)
         if slug in chapters:
             assert squash(chapters[slug].title) in squash(handout.body_text(0))
     assert len(seen) == len(set(seen)), "a page is in two handouts"
-    numbered = [book.labels[page] for depth, title, page in book.outline() if depth == 0
-                and any(c.title == title and c.number for c in chapters.values())]
+    numbered = [
+        book.labels[page]
+        for depth, title, page in book.outline()
+        if depth == 0 and any(c.title == title and c.number for c in chapters.values())
+    ]
     for first in numbered:
         assert first in seen
 
 
 def test_teacher_notes_are_only_in_the_teachers_edition(products):
-    notes = [line for chapter in load_book(ROOT).chapters for line in chapter.body.splitlines()
-             if line.startswith("**Question 1.**")]
+    notes = [
+        line
+        for chapter in load_book(ROOT).chapters
+        for line in chapter.body.splitlines()
+        if line.startswith("**Question 1.**")
+    ]
     assert len(notes) == 5
     phrases = [squash(re.sub(r"\*\*Question 1\.\*\*\s*", "", line))[:60] for line in notes]
-    teacher = squash(" ".join(BookPdf(products / "teacher.pdf").texts)).replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    teacher = (
+        squash(" ".join(BookPdf(products / "teacher.pdf").texts))
+        .replace("\u2019", "'")
+        .replace("\u201c", '"')
+        .replace("\u201d", '"')
+    )
     for phrase in phrases:
         assert phrase.replace("\u2019", "'") in teacher or phrase[:30] in teacher
-    student = [products / "book.pdf", products / "booklet.pdf", products / "large-print.pdf",
-               *sorted((products / "handouts").glob("*.pdf"))]
+    student = [
+        products / "book.pdf",
+        products / "booklet.pdf",
+        products / "large-print.pdf",
+        *sorted((products / "handouts").glob("*.pdf")),
+    ]
     for path in student:
         text = " ".join(BookPdf(path).texts)
         assert "Teacher" not in text and "Suggested timing" not in text, path.name
@@ -157,8 +195,14 @@ def _figure_texts() -> set[str]:
     texts = set()
     for chapter in load_book(ROOT).chapters:
         for _, figure in chapter.figures:
-            texts |= {event.label for event in figure.events} | {event.date for event in figure.events}
-            texts |= {bar.label for bar in figure.bars} | {f"{bar.value:,}" for bar in figure.bars} | {figure.unit}
+            texts |= {event.label for event in figure.events} | {
+                event.date for event in figure.events
+            }
+            texts |= (
+                {bar.label for bar in figure.bars}
+                | {f"{bar.value:,}" for bar in figure.bars}
+                | {figure.unit}
+            )
     return texts
 
 
@@ -166,13 +210,19 @@ def test_large_print_body_text_is_at_least_16pt(products):
     large = BookPdf(products / "large-print.pdf")
     drawn = _figure_texts()
     assert drawn
-    words = [(size, text) for index in range(len(large.pages)) for size, text in _sizes(large, index)
-             if len(text) >= 3 and not re.fullmatch(r"[\d,]+", text) and text not in drawn]
+    words = [
+        (size, text)
+        for index in range(len(large.pages))
+        for size, text in _sizes(large, index)
+        if len(text) >= 3 and not re.fullmatch(r"[\d,]+", text) and text not in drawn
+    ]
     assert len(words) > 1000
     too_small = [(round(size, 1), text) for size, text in words if size < 15.95]
     assert not too_small, too_small[:5]
     regular = BookPdf(products / "book.pdf")
-    body = sorted(size for index in range(8, 12) for size, text in _sizes(regular, index) if len(text) > 20)
+    body = sorted(
+        size for index in range(8, 12) for size, text in _sizes(regular, index) if len(text) > 20
+    )
     assert body[len(body) // 2] < 12, "the reading edition's text is smaller"
 
 
@@ -195,3 +245,31 @@ def test_each_edition_has_true_contents_and_index(products, name):
         page = edition.index_of_label(folio)
         assert title in squash(edition.body_text(page)), f"{name}: '{title}' is not on page {folio}"
     check_every_locator(edition, columns=1 if name == "large-print.pdf" else 2)
+
+
+# --- a new product: one entry in the table and its stylesheet ---------------------------------
+
+SLIDES_CSS = """/* Slides to project: landscape pages, large type. */
+@page { size: A5 landscape; }
+body { font-size: 16pt; }
+"""
+
+
+def test_a_product_is_one_entry_in_the_table_and_its_stylesheet(tmp_path, monkeypatch):
+    from bookpress.cli import main
+    from bookpress.products import PRODUCTS, Product
+
+    root = copy_of_test_book(tmp_path, "minimal")
+    (root / "layout" / "slides.css").write_text(SLIDES_CSS)
+    slides = Product(
+        "slides to project: build/slides.pdf", "slides.pdf", "pdf", css=("slides.css",)
+    )
+    monkeypatch.setitem(PRODUCTS, "slides", slides)
+    assert main(["--root", str(root), "--product", "slides", "--product", "book"]) == 0
+    pdf, book = BookPdf(root / "build" / "slides.pdf"), BookPdf(root / "build" / "book.pdf")
+    assert {
+        (round(pdf.width(i) / MM), round(pdf.height(i) / MM)) for i in range(len(pdf.pages))
+    } == {(210, 148)}
+    assert round(book.width(0) / MM) == 210 and round(book.height(0) / MM) == 297
+    assert "The First Chapter" in squash(" ".join(pdf.texts))
+    assert len(pdf.pages) > len(book.pages)  # larger type on smaller pages

@@ -41,14 +41,22 @@ def _chapter(tmp_path: Path, text: str = CHAPTER) -> ChapterSource:
     path = tmp_path / "01-measured.md"
     path.write_text(text, encoding="utf-8")
     body = text.split("---\n", 2)[2]
-    return ChapterSource(path=path, slug="measured", title="Measured", running_head="Measured",
-                         number=1, body=body, body_line=4)
+    return ChapterSource(
+        path=path,
+        slug="measured",
+        title="Measured",
+        running_head="Measured",
+        number=1,
+        body=body,
+        body_line=4,
+    )
 
 
 def test_only_the_students_sentences_count_each_with_its_line(tmp_path):
     measured = reading(_chapter(tmp_path))
     assert [(sentence.line, sentence.text) for sentence in measured.sentences] == [
-        (5, "The cat sat on the mat."), (5, "It was warm."),
+        (5, "The cat sat on the mat."),
+        (5, "It was warm."),
         (9, "A list item is student text, and it counts as one."),
         (21, "Order No. 00447 set quotas for each region, and the regions asked for more."),
     ]
@@ -83,8 +91,10 @@ def _with_target(project: Path, target: str) -> None:
 
 def test_a_chapter_above_the_target_grade_warns_naming_its_longest_sentences(project, capsys):
     chapter = project / "chapters" / "02-second.md"
-    chapter.write_text(chapter.read_text() + "\nConsiderably more complicated administrative "
-                       "responsibilities necessitated extraordinary organisational ingenuity.\n")
+    chapter.write_text(
+        chapter.read_text() + "\nConsiderably more complicated administrative "
+        "responsibilities necessitated extraordinary organisational ingenuity.\n"
+    )
     _with_target(project, "6")
     assert main(["--root", str(project), "--check"]) == 0
     err = capsys.readouterr().err
@@ -93,10 +103,13 @@ def test_a_chapter_above_the_target_grade_warns_naming_its_longest_sentences(pro
     assert main(["--root", str(project), "--check", "--strict"]) == 1
 
 
-@pytest.mark.parametrize("target, message", [
-    ("nine", "'target_grade' should be a number"),
-    ("25", "target_grade 25 is not a school grade"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("nine", "'target_grade' should be a number"),
+        ("25", "target_grade 25 is not a school grade"),
+    ],
+)
 def test_a_wrong_target_grade_is_an_error_with_its_line(project, capsys, target, message):
     _with_target(project, target)
     assert main(["--root", str(project), "--check"]) == 1

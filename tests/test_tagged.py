@@ -1,35 +1,15 @@
-"""The accessible PDF: tagged PDF/UA-1 with structure, language, title, alt text and table headers."""
+"""The accessible PDF: PDF/UA-1 with structure, language, title, alt text, table headers."""
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections import Counter
 
 import pytest
+from pdfpages import structure
 from pypdf import PdfReader
 
 from bookpress.cli import main
-
-
-def structure(reader: PdfReader):
-    """(counts of structure types, the /Alt of each /Figure) of the structure tree."""
-    counts, alts = Counter(), []
-
-    def walk(node):
-        node = node.get_object()
-        if not isinstance(node, dict):
-            return
-        kind = node.get("/S")
-        if kind:
-            counts[kind] += 1
-            if kind == "/Figure":
-                alts.append(node.get("/Alt"))
-        children = node.get("/K")
-        for child in children if isinstance(children, list) else ([children] if children is not None else []):
-            walk(child)
-
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
-    return counts, alts
 
 
 def test_the_book_is_a_tagged_pdf_ua_document(book):
@@ -37,13 +17,15 @@ def test_the_book_is_a_tagged_pdf_ua_document(book):
     assert "/StructTreeRoot" in root
     assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a PDF boolean)
     assert root["/Lang"] == "en"
-    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712 (a PDF boolean)
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
     counts, alts = structure(book.reader)
     # One h1 (the book's title), an h2 for each chapter and the contents, h3 for sections.
     assert counts["/H1"] == 1 and counts["/H2"] >= 10 and counts["/H3"] >= 20 and counts["/P"] >= 50
     assert counts["/Table"] >= 1 and counts["/TH"] >= 2, "table headers are marked as such"
-    assert len(alts) == 2 and all(alt and len(alt) > 40 for alt in alts), "every figure has its alt text"
+    assert len(alts) == 2 and all(alt and len(alt) > 40 for alt in alts), (
+        "every figure has its alt text"
+    )
 
 
 def test_the_joined_parts_make_one_structure_tree(book):
@@ -54,21 +36,28 @@ def test_the_joined_parts_make_one_structure_tree(book):
     assert keys == sorted(set(keys))
     # Optional in PDF 1.7, and WeasyPrint writes none; the join does, and must count on.
     assert root.get("/ParentTreeNextKey", keys[-1] + 1) == keys[-1] + 1
-    entries = dict(zip(keys, numbers[1::2]))
+    entries = dict(zip(keys, numbers[1::2], strict=True))
     document = root["/K"][0].get_object()
     assert document["/S"] == "/Document"
-    assert all(kid.get_object().raw_get("/P").idnum == root["/K"][0].idnum for kid in document["/K"])
+    assert all(
+        kid.get_object().raw_get("/P").idnum == root["/K"][0].idnum for kid in document["/K"]
+    )
     links = 0
     for index, page in enumerate(book.pages):
         marked = entries[page["/StructParents"]]
-        assert all(element.get_object().raw_get("/Pg").idnum == page.indirect_reference.idnum
-                   for element in marked.get_object()), f"page {index + 1}"
+        assert all(
+            element.get_object().raw_get("/Pg").idnum == page.indirect_reference.idnum
+            for element in marked.get_object()
+        ), f"page {index + 1}"
         for annotation in page.get("/Annots", []):
             annotation = annotation.get_object()
             element = entries[annotation["/StructParent"]].get_object()
             assert element["/S"] == "/Link", f"page {index + 1}"
-            objects = [kid.get_object().raw_get("/Obj").idnum for kid in element["/K"]
-                       if not isinstance(kid, int) and kid.get_object().get("/Type") == "/OBJR"]
+            objects = [
+                kid.get_object().raw_get("/Obj").idnum
+                for kid in element["/K"]
+                if not isinstance(kid, int) and kid.get_object().get("/Type") == "/OBJR"
+            ]
             assert annotation.indirect_reference.idnum in objects
             links += 1
     assert links > 100
@@ -93,13 +82,15 @@ def test_handouts_are_tagged_too(every_product):
     for path in handouts:
         reader = PdfReader(path)
         assert "/StructTreeRoot" in reader.trailer["/Root"], path.name
-        assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712
+        assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"] == True  # noqa: E712 (a PDF boolean)
         counts, _ = structure(reader)
         assert 1 <= counts["/H1"] <= 2 and counts["/H2"] >= 1, path.name  # its titles, its sections
 
 
 # WeasyPrint 70 leaves its sRGB colour profile file open when it writes PDF/A.
-@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings(
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
 def test_an_archival_pdf_a_edition(project):
     assert main(["--root", str(project), "--pdf-variant", "pdf/a-3u"]) == 0
     reader = PdfReader(project / "build" / "book.pdf")
@@ -116,6 +107,7 @@ def test_figures_are_tagged_in_reading_order(book, name):
 
 def elements(reader: PdfReader):
     """Every structure element, in reading order."""
+
     def walk(node):
         kids = node.get("/K")
         for kid in kids if isinstance(kids, list) else ([kids] if kids is not None else []):
@@ -125,22 +117,29 @@ def elements(reader: PdfReader):
             if isinstance(kid, dict) and kid.get("/Type") != "/OBJR" and "/S" in kid:
                 yield kid
                 yield from walk(kid)
+
     yield from walk(reader.trailer["/Root"]["/StructTreeRoot"])
 
 
 def test_headings_never_skip_a_level(book):
-    levels = [int(element["/S"][2:]) for element in elements(book.reader)
-              if re.fullmatch(r"/H[1-6]", element["/S"])]
+    levels = [
+        int(element["/S"][2:])
+        for element in elements(book.reader)
+        if re.fullmatch(r"/H[1-6]", element["/S"])
+    ]
     assert levels[0] == 1 and levels.count(1) == 1
-    jumps = [(before, after) for before, after in zip(levels, levels[1:]) if after > before + 1]
+    jumps = [(before, after) for before, after in itertools.pairwise(levels) if after > before + 1]
     assert not jumps
     assert levels.count(2) >= 10  # the contents and each chapter, the index too
 
 
 def test_nothing_is_tagged_empty(book):
     """Index marks and note calls are empty anchors in the HTML: no empty /Link or /Span stays."""
-    empty = [element["/S"] for element in elements(book.reader)
-             if element["/S"] in ("/Link", "/Span", "/NonStruct") and not element.get("/K")]
+    empty = [
+        element["/S"]
+        for element in elements(book.reader)
+        if element["/S"] in ("/Link", "/Span", "/NonStruct") and not element.get("/K")
+    ]
     assert not empty
 
 
@@ -148,9 +147,12 @@ def test_running_heads_and_folios_are_artifacts(book):
     """Only what the tree holds is marked content with an MCID; the margins are pagination."""
     root = book.reader.trailer["/Root"]["/StructTreeRoot"]
     numbers = root["/ParentTree"]["/Nums"]
-    entries = dict(zip(numbers[::2], numbers[1::2]))
-    tree_elements = {element.indirect_reference.idnum for element in elements(book.reader)
-                     if element.indirect_reference is not None}
+    entries = dict(zip(numbers[::2], numbers[1::2], strict=True))
+    tree_elements = {
+        element.indirect_reference.idnum
+        for element in elements(book.reader)
+        if element.indirect_reference is not None
+    }
     pagination = 0
     for index, page in enumerate(book.pages):
         content = page.get_contents().get_data()
@@ -166,8 +168,10 @@ def test_running_heads_and_folios_are_artifacts(book):
 def test_every_annotation_prints_and_says_where_its_link_leads(book):
     reader = book.reader
     labels = reader.page_labels
-    destinations = {name: reader.get_destination_page_number(dest)
-                    for name, dest in reader.named_destinations.items()}
+    destinations = {
+        name: reader.get_destination_page_number(dest)
+        for name, dest in reader.named_destinations.items()
+    }
     internal = 0
     for page in book.pages:
         for annotation in page.get("/Annots", []):
@@ -181,8 +185,12 @@ def test_every_annotation_prints_and_says_where_its_link_leads(book):
             assert described[2] == labels[destinations[annotation["/Dest"]]]
             internal += 1
     assert internal > 300
-    contents = [annotation.get_object()["/Contents"] for annotation in book.pages[4].get("/Annots", [])]
-    assert any(re.fullmatch(r"The Gulag Labour Camp System, page \d+", text) for text in contents), contents
+    contents = [
+        annotation.get_object()["/Contents"] for annotation in book.pages[4].get("/Annots", [])
+    ]
+    assert any(
+        re.fullmatch(r"The Gulag Labour Camp System, page \d+", text) for text in contents
+    ), contents
 
 
 def test_table_headers_carry_their_scope(book):

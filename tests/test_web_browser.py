@@ -1,4 +1,4 @@
-"""The web edition in a real browser: measured at phone and desktop widths, and checked with axe-core.
+"""The web edition in a real browser: measured at phone and desktop widths, checked by axe-core.
 
 Each check loads a copy of book.html, with axe-core and a probe script added, into headless
 Chromium, in a frame as wide as the screen measured (a headless window is never narrower
@@ -10,18 +10,19 @@ and posts what it found to the frame's page, which writes it down for --dump-dom
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
 import shutil
 import subprocess
 
 import pytest
-
 from conftest import checker_script
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="Chromium is not installed here (Debian: apt install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed here (Debian: apt install chromium)"
+)
 
 #: No text, the figures' included, is drawn smaller than this (CSS pixels).
 SMALLEST_TEXT = 12
@@ -215,14 +216,17 @@ def probed_page(web, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def measure(probed_page, tmp_path_factory):
-    """measure(width, fragment="", *flags): what the probe found at that screen width (run once each)."""
+    """measure(width, fragment="", *flags): what the probe found at that width (run once each)."""
     found = {}
 
     def run(width: int, fragment: str = "", *flags: str) -> dict:
         key = (width, fragment, *flags)
         if key not in found:
-            found[key] = probe(probed_page, tmp_path_factory.mktemp("screen"), width, fragment, flags)
+            found[key] = probe(
+                probed_page, tmp_path_factory.mktemp("screen"), width, fragment, flags
+            )
         return found[key]
+
     return run
 
 
@@ -232,14 +236,32 @@ def probe(page, folder, width: int, fragment: str = "", flags=()) -> dict:
     flags: more of Chromium's options, e.g. --force-high-contrast (forced colours).
     """
     frame = folder / "frame.html"
-    frame.write_text(FRAME.format(width=width, src=html.escape(page.as_uri() + fragment)), encoding="utf-8")
+    frame.write_text(
+        FRAME.format(width=width, src=html.escape(page.as_uri() + fragment)), encoding="utf-8"
+    )
     dom = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", f"--user-data-dir={folder / 'profile'}", *flags,
-         f"--window-size={max(width, 500) + 20},2000", "--virtual-time-budget=20000",
-         "--dump-dom", frame.as_uri()],
-        capture_output=True, text=True, timeout=180, check=True).stdout
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={folder / 'profile'}",
+            *flags,
+            f"--window-size={max(width, 500) + 20},2000",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            frame.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    ).stdout
     result = re.search(r'<pre id="probe-result">(.*?)</pre>', dom, re.DOTALL)
     assert result, "the probe reported nothing: " + dom[-2000:]
     measured = json.loads(html.unescape(result[1]))
@@ -250,14 +272,19 @@ def probe(page, folder, width: int, fragment: str = "", flags=()) -> dict:
 def test_the_book_is_set_in_its_own_typefaces(measure):
     found = measure(1280)
     assert found["bodyFont"].startswith('"Source Serif Pro"')
-    assert "Source Serif Pro 400 normal" in found["fonts"] and "Source Sans Pro 700 normal" in found["fonts"]
+    assert (
+        "Source Serif Pro 400 normal" in found["fonts"]
+        and "Source Sans Pro 700 normal" in found["fonts"]
+    )
 
 
 @pytest.mark.parametrize("width", [320, 390])
 def test_a_phone_never_scrolls_sideways(measure, width):
     found = measure(width)
     assert found["width"] == width
-    assert found["scrollWidth"] <= width, f"the page is {found['scrollWidth']} px wide on a {width} px screen"
+    assert found["scrollWidth"] <= width, (
+        f"the page is {found['scrollWidth']} px wide on a {width} px screen"
+    )
 
 
 @pytest.mark.parametrize("width", [320, 390, 1280])
@@ -292,9 +319,9 @@ def test_the_heading_outline_has_one_title_and_no_skipped_level(measure, width):
     headings = measure(width)["headings"]
     assert [level for level, _ in headings].count(1) == 1 and headings[0][0] == 1
     assert headings[1] == [2, "Contents"]
-    for (before, text_before), (level, text) in zip(headings, headings[1:]):
+    for (before, text_before), (level, text) in itertools.pairwise(headings):
         assert level <= before + 1, f"{text!r} (h{level}) follows {text_before!r} (h{before})"
-    levels = dict((text, level) for level, text in headings)
+    levels = {text: level for level, text in headings}
     assert levels["Introduction"] == 2 and levels["Index"] == 2 and levels["A"] == 3
 
 
@@ -316,11 +343,15 @@ def test_printed_pages_are_marked_inside_the_column_on_a_phone(measure):
     markers = measure(390)["pageMarkers"]
     assert len(markers) > 20
     for marker in markers:
-        assert marker["columnLeft"] <= marker["left"] and marker["right"] <= marker["columnRight"], marker
+        assert (
+            marker["columnLeft"] <= marker["left"] and marker["right"] <= marker["columnRight"]
+        ), marker
 
 
 def test_an_index_link_lands_on_a_marked_place(measure, web):
-    anchor = re.search(r'<li class="index-entry"[^>]*>.*?<a href="#([^"]+)"', web.read_text(), re.DOTALL)[1]
+    anchor = re.search(
+        r'<li class="index-entry"[^>]*>.*?<a href="#([^"]+)"', web.read_text(), re.DOTALL
+    )[1]
     landed = measure(1280, "#" + anchor)["target"]
     assert landed and landed["inView"], landed
     assert landed["background"] not in (landed["pageBackground"], "rgba(0, 0, 0, 0)"), landed

@@ -6,11 +6,10 @@ import io
 import re
 
 import pytest
+from conftest import ROOT
 from fontTools.ttLib import TTFont
 
 from bookpress.webfonts import declared_faces, font_face_css, subset_woff2, web_fonts
-
-from conftest import ROOT
 
 LAYOUT = ROOT / "layout"
 TEXT = "Stalin’s “Great Terror” — 1937–38: Сталин, Ежов; Ψ, a letter the fonts lack"
@@ -23,11 +22,17 @@ def fonts():
 
 def test_the_faces_are_those_the_screen_stylesheet_uses(fonts):
     faces = {(font.family, font.weight, font.style) for font in fonts}
-    assert ("Source Serif Pro", 400, "normal") in faces and ("Source Serif Pro", 700, "italic") in faces
+    assert ("Source Serif Pro", 400, "normal") in faces and (
+        "Source Serif Pro",
+        700,
+        "italic",
+    ) in faces
     assert ("Source Sans Pro", 700, "normal") in faces
     # web.css sets no light or semibold weight: the faces of fonts.css in those weights stay out.
     assert all(font.weight in (400, 700) for font in fonts)
-    declared = {(family, weight, style) for family, weight, style, _ in declared_faces(LAYOUT / "fonts.css")}
+    declared = {
+        (family, weight, style) for family, weight, style, _ in declared_faces(LAYOUT / "fonts.css")
+    }
     assert faces <= declared and ("Source Sans Pro", 300, "normal") in declared - faces
     assert len({font.filename for font in fonts}) == len(fonts)
     assert "SourceSerifPro-Regular.woff2" in {font.filename for font in fonts}
@@ -49,8 +54,11 @@ def test_each_face_is_woff2_cut_down_to_the_characters_of_the_text(fonts):
 
 
 def test_the_subsets_are_the_same_bytes_whatever_the_clock(monkeypatch):
-    path = next(path for family, weight, style, path in declared_faces(LAYOUT / "fonts.css")
-                if (family, weight, style) == ("Source Sans Pro", 400, "normal"))
+    path = next(
+        path
+        for family, weight, style, path in declared_faces(LAYOUT / "fonts.css")
+        if (family, weight, style) == ("Source Sans Pro", 400, "normal")
+    )
     made = []
     for epoch in ("0", "1700000000", None):  # fontTools stamps SOURCE_DATE_EPOCH or the time
         if epoch is None:
@@ -72,7 +80,7 @@ def test_font_face_rules_name_each_face_and_its_address(fonts):
     css = font_face_css(fonts, lambda font: f"fonts/{font.filename}")
     rules = re.findall(r"@font-face \{([^}]*)\}", css)
     assert len(rules) == len(fonts)
-    for font, rule in zip(fonts, rules):
+    for font, rule in zip(fonts, rules, strict=True):
         assert f'font-family: "{font.family}"' in rule and f"font-weight: {font.weight}" in rule
         assert f"font-style: {font.style}" in rule
         assert f'src: url("fonts/{font.filename}") format("woff2")' in rule
