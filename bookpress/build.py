@@ -228,21 +228,20 @@ def handout_plan(book: Book, parts: dict):
     return plan
 
 
-#: Sheets one fold and two staples hold: beyond, the stack is hard to fold flat, the
-#: staples barely close, and the inner pages stick out past the outer ones.
-BOOKLET_MAX_SHEETS = 16
-
-
 def warn_thick_booklet(book: Book, pages: int, sheets: int) -> None:
-    if sheets > BOOKLET_MAX_SHEETS:
+    # Past book.yml's booklet_sheets (16 unless it says more), one fold and two staples
+    # hardly hold: the stack is hard to fold flat, the staples barely close, and the inner
+    # pages stick out past the outer ones.
+    most = book.info.booklet_sheets
+    if sheets > most:
         warn(
             book.root / "chapters" / "book.yml",
             None,
             f"the booklet has {pages} pages on {sheets} sheets, more than the "
-            f"{BOOKLET_MAX_SHEETS} sheets ({4 * BOOKLET_MAX_SHEETS} pages) one fold and two "
-            "staples hold",
-            "give the class the handouts (--product handouts) instead, or have book.pdf "
-            "printed perfect-bound by a print shop",
+            f"{most} sheets ({4 * most} pages) one fold and two staples hold",
+            "give the class the handouts (--product handouts) instead, have book.pdf printed "
+            "perfect-bound by a print shop, or, if your stapler holds more sheets, say how many "
+            "in chapters/book.yml: booklet_sheets: 24",
         )
 
 

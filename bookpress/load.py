@@ -19,7 +19,7 @@ from .figures import CROSS_REFERENCE, FIGURE_IMAGE, load_figure
 from .fonts import check_characters
 from .imprint import KNOWN_LICENCES, licence_kind
 from .index import load_terms, parse_mark
-from .model import WEB_LINK_FORMS, Book, BookInfo, ChapterSource
+from .model import BOOKLET_SHEETS, WEB_LINK_FORMS, Book, BookInfo, ChapterSource
 from .pictures import check_credit_files, reference_names
 from .sanitize import MAX_DEPTH, depth_after, html_elements
 from .sources import (
@@ -69,6 +69,7 @@ BOOK_KEYS = {  # key: (type, required)
     "attribution": (str, False),
     "web_links": (str, False),
     "target_grade": (float, False),
+    "booklet_sheets": (float, False),
 }
 CHAPTER_KEYS = {
     "title": (str, True),
@@ -392,6 +393,7 @@ def _book_info(doc: YamlDocument, errors: list[BookError]) -> BookInfo | None:
             attribution=values.get("attribution", ""),
             web_links=str(values.get("web_links", WEB_LINK_FORMS[0])).strip(),
             target_grade=_target_grade(doc, values.get("target_grade"), errors),
+            booklet_sheets=_booklet_sheets(doc, values.get("booklet_sheets"), errors),
         )
     except KeyError:
         return None  # a required key is missing: already reported
@@ -411,6 +413,22 @@ def _target_grade(doc: YamlDocument, grade, errors: list[BookError]) -> float | 
         )
         return None
     return grade
+
+
+def _booklet_sheets(doc: YamlDocument, sheets, errors: list[BookError]) -> int:
+    """The most sheets of the booklet: what the school's stapler or booklet maker holds."""
+    if not isinstance(sheets, float):
+        return BOOKLET_SHEETS  # absent, or not a number: the type check said so
+    if sheets != int(sheets) or not 1 <= sheets <= 40:
+        errors.append(
+            doc.error(
+                "booklet_sheets",
+                f"booklet_sheets {sheets:g} is not a number of sheets from 1 to 40",
+                "write how many folded sheets your stapler holds, e.g. booklet_sheets: 20",
+            )
+        )
+        return BOOKLET_SHEETS
+    return int(sheets)
 
 
 def _web_links_problems(doc: YamlDocument, form) -> list[BookError]:

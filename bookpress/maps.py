@@ -447,6 +447,11 @@ class Label:
     y: float  # its baseline
     width: float
 
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1): see label_box."""
+        return label_box(self)
+
 
 @dataclass(frozen=True)
 class Marker:

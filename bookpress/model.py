@@ -59,6 +59,10 @@ class Edition:
 WEB_LINK_FORMS = ("footnote", "after", "none")
 
 
+#: The sheets one fold and two staples hold, unless book.yml's booklet_sheets says more.
+BOOKLET_SHEETS = 16
+
+
 @dataclass(frozen=True)
 class BookInfo:
     """The book-wide facts from chapters/book.yml."""
@@ -76,6 +80,7 @@ class BookInfo:
     attribution: str = ""  # the credit owed to material it adapts, printed in the imprint
     web_links: str = "footnote"  # how print shows a web address: one of WEB_LINK_FORMS
     target_grade: float | None = None  # the reading level aimed at (Flesch–Kincaid), if any
+    booklet_sheets: int = BOOKLET_SHEETS  # the most sheets of the fold-and-staple booklet
 
 
 @dataclass(frozen=True)

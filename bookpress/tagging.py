@@ -56,8 +56,8 @@ def make_accessible(pdf) -> None:
     if "StructTreeRoot" in pdf.catalog:
         tree = _StructureTree(pdf)
         tree.margins_as_artifacts()
+        tree.links_in_link_elements()  # first: a /Span it takes a link from may be left empty
         tree.leave_out_empty()
-        tree.links_in_link_elements()
         tree.scope_headers()
 
 

@@ -30,7 +30,7 @@ from .render import (
 
 STYLESHEETS = ("fonts.css", "book.css", "highlight.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
-NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css")
+NOTE_FALLBACKS = ("notes-block.css", "notes-relaxed.css", "breaks-relaxed.css", "boxes-relaxed.css")
 
 
 @dataclass(frozen=True)

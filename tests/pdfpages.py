@@ -151,11 +151,12 @@ def contents_lines(book):
 
 
 def contents_pages(book):
-    return [
-        i
-        for i, label in enumerate(book.labels)
-        if not label.isdigit() and book.body_text(i).strip().startswith("Contents")
-    ]
+    """The page headed "Contents" and the front-matter pages after it, which it runs onto."""
+    front = [i for i, label in enumerate(book.labels) if not label.isdigit()]
+    first = next(
+        (i for i in front if book.body_text(i).strip().startswith("Contents")), len(book.labels)
+    )
+    return [i for i in front if i >= first]
 
 
 def structure(reader: PdfReader):

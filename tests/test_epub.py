@@ -336,7 +336,7 @@ def test_figures_are_inline_svg_in_documents_that_say_so(epub):
         assert ("svg" in item.get("properties", "").split()) == bool(svgs), item.get("href")
         for svg in svgs:
             assert svg.get("viewBox") and svg.get("role") == "img" and svg.get("aria-label")
-    assert sum(len(list(epub.document(href).iter(SVG + "svg"))) for href in epub.spine) == 2
+    assert sum(len(list(epub.document(href).iter(SVG + "svg"))) for href in epub.spine) == 4
 
 
 def test_the_pictures_of_a_book_are_files_of_its_epub(website_epub):

@@ -16,12 +16,12 @@ import pytest
 from conftest import BOOKS, ROOT, build_quietly
 from pdfpages import BookPdf, squash
 
-from bookpress.build import BOOKLET_MAX_SHEETS, warn_thick_booklet
+from bookpress.build import warn_thick_booklet
 from bookpress.cli import main
 from bookpress.errors import LOGGER
 from bookpress.imprint import licence_kind
 from bookpress.load import load_book
-from bookpress.model import ChapterSource
+from bookpress.model import BOOKLET_SHEETS, ChapterSource
 from bookpress.render import render_chapters, render_front_matter, without_repeated_title
 from bookpress.sources import did_you_mean
 
@@ -485,12 +485,21 @@ def test_the_shipped_book_keeps_its_cover_line():
 
 
 @pytest.mark.parametrize(
-    "sheets, warned", [(BOOKLET_MAX_SHEETS, False), (BOOKLET_MAX_SHEETS + 1, True)]
+    "most, sheets, warned",
+    [
+        (BOOKLET_SHEETS, BOOKLET_SHEETS, False),
+        (BOOKLET_SHEETS, BOOKLET_SHEETS + 1, True),
+        (24, 24, False),
+        (24, 25, True),
+    ],
 )
-def test_the_booklet_warns_past_sixteen_sheets(tmp_path, caplog, sheets, warned):
+def test_the_booklet_warns_past_the_sheets_book_yml_allows(tmp_path, caplog, most, sheets, warned):
+    book = SimpleNamespace(root=tmp_path, info=SimpleNamespace(booklet_sheets=most))
     with caplog.at_level(logging.WARNING, logger="bookpress"):
-        warn_thick_booklet(SimpleNamespace(root=tmp_path), 4 * sheets - 1, sheets)
+        warn_thick_booklet(book, 4 * sheets - 1, sheets)
     assert bool(caplog.records) == warned
+    if warned:
+        assert f"more than the {most} sheets ({4 * most} pages)" in caplog.records[0].getMessage()
 
 
 def test_a_booklet_over_64_pages_warns_with_its_sheets(project, tmp_path, capsys):
@@ -528,3 +537,19 @@ def test_a_booklet_over_64_pages_warns_with_its_sheets(project, tmp_path, capsys
     )
     assert found and int(found[1]) > 64 and int(found[2]) == -(-int(found[1]) // 4), lines[0]
     assert (build / "booklet.pdf").is_file()
+
+
+@pytest.mark.parametrize(
+    "sheets, message",
+    [
+        ("many", "'booklet_sheets' should be a number"),
+        ("0", "booklet_sheets 0 is not a number of sheets from 1 to 40"),
+        ("20.5", "booklet_sheets 20.5 is not a number of sheets from 1 to 40"),
+    ],
+)
+def test_a_wrong_booklet_sheets_is_an_error_with_its_line(project, capsys, sheets, message):
+    book = project / "chapters" / "book.yml"
+    book.write_text(book.read_text() + f"booklet_sheets: {sheets}\n")
+    assert main(["--root", str(project), "--check"]) == 1
+    line = len(book.read_text().splitlines())
+    assert f"chapters/book.yml:{line}: {message}" in capsys.readouterr().err

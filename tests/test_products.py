@@ -102,7 +102,7 @@ def test_booklet_halves_carry_the_pages_saddle_stitching_puts_there(products):
             position = order[2 * side + half]
             if not foot:
                 continue
-            folio = foot[0]
+            folio = foot[-1]  # the folio stands below any footnote at the page foot
             if folio in ROMAN:
                 assert position == ROMAN[folio] - 1, (
                     f"side {side + 1}: folio {folio} at position {position}"

@@ -32,8 +32,10 @@ def _letters(text: str) -> str:
 
 
 def _words_after(page: str, start: int, letters: int = 24) -> str:
-    """The first letters of the text that follows a marker, as a reader sees it."""
-    text = _letters(htmllib.unescape(TAG.sub(" ", page[start : start + 3000])))
+    """The first letters of the text that follows a marker, as a reader sees it (a drawing's
+    <title>, its alt text, is read aloud but not printed)."""
+    following = re.sub(r"<title>.*?</title>", " ", page[start : start + 3000], flags=re.S)
+    text = _letters(htmllib.unescape(TAG.sub(" ", following)))
     return text[:letters]
 
 

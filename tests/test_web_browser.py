@@ -295,12 +295,13 @@ def test_no_text_is_smaller_than_12_px(measure, width):
 
 def test_on_a_phone_the_figures_are_lists_and_tables(measure):
     figures = measure(390)["figures"]
-    assert len(figures) == 2
+    assert len(figures) == 4  # the timeline, the bar chart and two maps
     for figure in figures:
         assert figure["data"] and not figure["drawing"], figure
-    timeline, chart = figures
+    timeline, chart, camps, abroad = figures
     assert "1 Dec. 1934 Sergei Kirov is murdered in Leningrad" in timeline["dataText"]
     assert "1937 353,074" in chart["dataText"] and "people shot" in chart["dataText"]
+    assert "Kolyma (Sevvostlag)" in camps["dataText"] and "Moscow" in abroad["dataText"]
 
 
 def test_on_a_desktop_the_figures_are_drawn(measure):
