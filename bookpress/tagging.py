@@ -17,6 +17,8 @@ PRINT_FLAG = 4
 EMPTY_MEANS_NOTHING = ("/Link", "/Span", "/NonStruct")
 #: A heading's structure type, one level up.
 HEADING_UP = {f"/H{level}": f"/H{level - 1}" for level in range(2, 7)}
+#: Points in a CSS pixel: WeasyPrint's boxes are in pixels, a PDF's user space in points.
+PX = 0.75
 
 
 def page_labels(runs):
@@ -48,17 +50,24 @@ def make_accessible(pdf) -> None:
       as the contents' entries are) is moved to the /Link that holds that span (see
       WeasyPrint issues #1782 and #185, tags nested in links);
     - a table's header cells say what they head (/Scope): a column's in the table's head,
-      a row's beside data cells (WeasyPrint issue #2508).
+      a row's beside data cells (WeasyPrint issue #2508);
+    - a table that runs over several pages is one /Table again, its head repeated on the
+      later pages an artifact (WeasyPrint tags each page's part as a table of its own);
+    - a figure's bounding box is in the page's user space, as ISO 32000-1 (14.8.5.4.3) has
+      it: WeasyPrint 70 writes it in CSS pixels from the page's top (weasyprint/pdf/tags.py,
+      not reported upstream yet), which makes a figure look four thirds of its size.
     """
     for obj in pdf.objects:
         if isinstance(obj, dict) and obj.get("Type") == "/Annot":
             obj["F"] = PRINT_FLAG
     if "StructTreeRoot" in pdf.catalog:
         tree = _StructureTree(pdf)
+        tree.join_tables()  # first: the repeated heads it leaves out become artifacts below
         tree.margins_as_artifacts()
         tree.links_in_link_elements()  # first: a /Span it takes a link from may be left empty
         tree.leave_out_empty()
         tree.scope_headers()
+        tree.figure_boxes_in_user_space()
 
 
 def promote_headings(pdf) -> None:
@@ -175,6 +184,117 @@ class _StructureTree:
             while index % 2:  # a key, not a value equal to it
                 index = self.parent_tree.index(key, index + 1)
             self.parent_tree[index + 1] = holder.reference
+
+    def kids(self, element) -> list:
+        """The structure elements among element's kids, in order."""
+        found = []
+        for kid in element.get("K", ()):
+            if isinstance(kid, bytes):
+                child = self.get(kid)
+                if child.get("Type") == "/StructElem":
+                    found.append(child)
+        return found
+
+    def page_index(self, element) -> int:
+        """The index of the page element is on (each part of a table is on one page)."""
+        return self.pdf.page_references.index(element["Pg"])
+
+    def join_tables(self) -> None:
+        """Each table's parts on later pages moved into its first part, their heads left out.
+
+        WeasyPrint tags each page's part of an element as an element of its own, its parents
+        too: a long table is a /Table on each page, each in its page's part of the section.
+        A later part follows the part on the page before, next in reading order, with a head
+        of as many cells and no caption: the head WeasyPrint repeats on each page. Left out
+        of the tree, its marked content becomes an artifact of pagination
+        (margins_as_artifacts), so a screen reader says the head once.
+        """
+        tables = [element for element in self.elements() if element.get("S") == "/Table"]
+        first = None
+        for previous, table in zip([None, *tables], tables, strict=False):
+            if first is None or previous is None or not self._continues(previous, table):
+                first = table
+                continue
+            head, *rest = self.kids(table)
+            for part in rest:
+                part["P"] = first.reference
+                first["K"].append(part.reference)
+            parent = self.get(table["P"])
+            parent["K"].remove(table.reference)
+            table.clear()
+            head.clear()
+
+    def _continues(self, previous, table) -> bool:
+        """Whether table is the part of previous's table on the next page (join_tables)."""
+        parts, earlier = self.kids(table), self.kids(previous)
+        if (
+            not parts
+            or parts[0].get("S") != "/THead"
+            or any(p.get("S") == "/Caption" for p in parts)
+        ):
+            return False
+        heads = [part for part in earlier if part.get("S") == "/THead"]
+        return (
+            bool(heads)
+            and "Pg" in table
+            and "Pg" in previous
+            and self.page_index(table) == self.page_index(previous) + 1
+            and self._cells(heads[0]) == self._cells(parts[0])
+            and self._next_in_reading_order(previous, table)
+        )
+
+    def _next_in_reading_order(self, earlier, later) -> bool:
+        """Whether nothing stands between earlier and later: each is the last (first) kid of
+        its parents' parts up to the part they share."""
+        up_earlier, up_later = self._ancestors(earlier), self._ancestors(later)
+        shared = next((a for a in up_earlier if any(a is b for b in up_later)), None)
+        if shared is None:
+            return False
+        branch_earlier = self._branch(earlier, shared, last=True)
+        branch_later = self._branch(later, shared, last=False)
+        if branch_earlier is None or branch_later is None:
+            return False
+        kids = self.kids(shared)
+        positions = [index for index, kid in enumerate(kids) if kid is branch_earlier]
+        return bool(positions) and kids[positions[0] + 1 : positions[0] + 2] == [branch_later]
+
+    def _ancestors(self, element) -> list:
+        found = []
+        while element.get("P") is not None and element is not self.root:
+            element = self.get(element["P"])
+            found.append(element)
+        return found
+
+    def _branch(self, element, shared, last: bool):
+        """shared's kid that holds element, if element is its last (first) descendant at each
+        level down; else None."""
+        while True:
+            parent = self.get(element["P"])
+            if parent is shared:
+                return element
+            kids = self.kids(parent)
+            if not kids or kids[-1 if last else 0] is not element:
+                return None
+            element = parent
+
+    def _cells(self, head) -> int:
+        return sum(len(self.kids(row)) for row in self.kids(head))
+
+    def figure_boxes_in_user_space(self) -> None:
+        """Each /Figure's /BBox from CSS pixels down the page to points up it (make_accessible)."""
+        for element in self.elements():
+            attributes = element.get("A")
+            if element.get("S") != "/Figure" or not isinstance(attributes, dict):
+                continue
+            box = attributes.get("BBox")
+            if box is None or "Pg" not in element:
+                continue
+            import pydyf
+
+            page = self.get(element["Pg"])
+            left, _, _, top = (float(value) for value in page["MediaBox"])
+            x1, y1, x2, y2 = (float(value) * PX for value in box)
+            attributes["BBox"] = pydyf.Array((left + x1, top - y2, left + x2, top - y1))
 
     def scope_headers(self) -> None:
         """/Scope on each /TH: /Column in the table's head or a row of headers only, else /Row.

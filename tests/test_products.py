@@ -203,6 +203,11 @@ def _figure_texts() -> set[str]:
                 | {f"{bar.value:,}" for bar in figure.bars}
                 | {figure.unit}
             )
+            if figure.map:
+                texts |= {m.label.text for m in figure.map.markers if m.label}
+                texts |= {entry.label.text for entry in figure.map.key}
+                if figure.map.scale_bar:
+                    texts.add(figure.map.scale_bar.label.text)
     return texts
 
 

@@ -199,3 +199,57 @@ def test_table_headers_carry_their_scope(book):
     scopes = [cell["/A"]["/Scope"] for cell in cells]
     assert scopes.count("/Row") == 8, "each characteristic heads its row"
     assert "/Column" in scopes and set(scopes) == {"/Row", "/Column"}
+
+
+def test_a_table_over_several_pages_is_one_table_with_one_head(book):
+    """WeasyPrint tags each page's part of a table as a table; the join makes them one again,
+    the head it repeats on later pages an artifact (tagging.join_tables)."""
+    pages = {page.indirect_reference.idnum: index for index, page in enumerate(book.pages)}
+    tables = [element for element in elements(book.reader) if element["/S"] == "/Table"]
+    summary = [table for table in tables if "/Caption" in [kid["/S"] for kid in _kids(table)]]
+    (table,) = [table for table in summary if sum(_count(table, "/TH", "/Row")) == 8]
+    parts = [kid["/S"] for kid in _kids(table)]
+    assert parts.count("/THead") == 1 and parts.count("/TBody") >= 2, parts
+    bodies = [kid for kid in _kids(table) if kid["/S"] == "/TBody"]
+    assert len({pages[body.raw_get("/Pg").idnum] for body in bodies}) >= 2, "it runs over pages"
+    assert len(tables) == sum(1 for element in elements(book.reader) if element["/S"] == "/THead")
+
+
+def _kids(element) -> list:
+    kids = element.get("/K")
+    kids = kids if isinstance(kids, list) else [kids]
+    return [
+        kid.get_object() for kid in kids if not isinstance(kid, int) and "/S" in kid.get_object()
+    ]
+
+
+def _count(element, kind: str, scope: str):
+    for kid in _kids(element):
+        if kid["/S"] == kind and kid.get("/A", {}).get("/Scope") == scope:
+            yield 1
+        yield from _count(kid, kind, scope)
+
+
+def test_a_figures_bounding_box_is_where_it_is_drawn(book):
+    """/BBox in the page's user space (ISO 32000-1, 14.8.5.4.3): inside the page's text
+    column, and its caption's first line just below it. WeasyPrint writes CSS pixels from
+    the page's top, a box a third too large (tagging.figure_boxes_in_user_space)."""
+    pages = {page.indirect_reference.idnum: index for index, page in enumerate(book.pages)}
+    figures = [element for element in elements(book.reader) if element["/S"] == "/Figure"]
+    assert len(figures) == 4
+    for figure in figures:
+        index = pages[figure.raw_get("/Pg").idnum]
+        left, bottom, right, top = (float(value) for value in figure["/A"]["/BBox"])
+        page = book.pages[index]
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert 30 < left < right < width - 30 and 30 < bottom < top < height - 30
+        captions = []
+
+        def found(text, cm, tm, _font, _size, captions=captions):
+            if text.startswith("Figure"):  # its baseline, in user space
+                captions.append(cm[1] * tm[4] + cm[3] * tm[5] + cm[5])
+
+        page.extract_text(visitor_text=found)
+        assert captions, f"page {index + 1}: no caption"
+        below = [bottom - y for y in captions if 0 < bottom - y < 40]
+        assert below, f"page {index + 1}: the caption is not just below {bottom:.0f}: {captions}"
