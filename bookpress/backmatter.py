@@ -3,7 +3,7 @@
 Each generated part is a RenderedChapter after the last chapter, so it flows wherever the
 chapters flow: the typeset passes, the contents and bookmarks, the web edition and the EPUB.
 Its page numbers are cross-references (<a class="xref">), which typeset prints as
-"Chapter 2, page 9" once a pass has found the pages, and the screen editions as the printed
+"Chapter 2 on page 9" once a pass has found the pages, and the screen editions as the printed
 pages; generated parts come after the real chapters, so handouts (one per chapter) leave
 them out.
 """

@@ -26,7 +26,7 @@ FIGURE_IMAGE = re.compile(
     r"!\[(?P<alt>[^\]]*)\]\(\s*(?P<src>[^)\s]+\.ya?ml)(?:\s+\"(?P<caption>[^\"]*)\")?\s*\)"
     r"(?:\{\s*#(?P<id>[A-Za-z][\w-]*)\s*\})?"
 )
-#: A reference to a figure or table by its id: {@timeline} prints "Figure 1, page 3".
+#: A reference to a figure or table by its id: {@timeline} prints "Figure 1 on page 3".
 CROSS_REFERENCE = re.compile(r"\{@(?P<id>[A-Za-z][\w-]*)\}")
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 MAX_TIMELINE_LABEL = 48  # characters that fit beside the timeline's dates

@@ -66,11 +66,11 @@ XREF_TAG = re.compile(r'<a class="xref" href="#([^"]+)">[^<]+</a>')
 
 
 def with_printed_pages(section: str, folios: dict[str, int]) -> str:
-    """Cross-references with the printed page, as the book prints them: "Figure 2.1, page 9"."""
+    """Cross-references with the printed page, as the book prints them: "Figure 2.1 on page 9"."""
 
     def page(match: re.Match) -> str:
         folio = folios.get(match[1])
-        return match[0] if folio is None else f"{match[0][:-4]}, page\u00a0{folio}</a>"
+        return match[0] if folio is None else f"{match[0][:-4]} on page\u00a0{folio}</a>"
 
     return XREF_TAG.sub(page, section)
 

@@ -415,7 +415,7 @@ def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
         target, label = match[1], match[2]
         if target in chapter.targets:
             return f'<a class="xref local" href="#{target}">{label}</a>'
-        return f'<a class="xref" href="#{target}">{label}, page {folios.get(target, "?")}</a>'
+        return f'<a class="xref" href="#{target}">{label} on page {folios.get(target, "?")}</a>'
 
     html = XREF_LABEL.sub(fill, chapter.html)
     return PAGE_LINK_LABEL.sub(lambda match: _with_page(match, folios), html)

@@ -10,7 +10,7 @@ from pdfpages import squash
 
 from bookpress.load import load_book
 
-REFERENCE = re.compile(r"Figure (\d+), page (\d+)")
+REFERENCE = re.compile(r"Figure (\d+) on page (\d+)")
 
 
 def test_each_reference_names_the_figure_and_the_page_it_stands_on(book):
@@ -133,5 +133,5 @@ def test_a_reference_to_a_figure_in_a_later_chapter_gets_its_page(project):
 
 def test_a_captioned_table_is_numbered_and_referred_to_with_its_page(book):
     text = squash(" ".join(book.body_text(i) for i in range(len(book.pages))))
-    (folio,) = re.findall(r"Table 1, page (\d+)", text)
+    (folio,) = re.findall(r"Table 1 on page (\d+)", text)
     assert "Table 1. Eight characteristics" in squash(book.body_text(book.index_of_label(folio)))

@@ -20,7 +20,7 @@ from bookpress.render import render_chapters
 TERMS = ["Confession", "Émigré", "Gulag", "NKVD", "Show trial", "Transit camp", "Zek"]
 GLOSSARY_LINE = re.compile(
     r"(?P<term>[^\n—]+?) — (?P<definition>.+?) "
-    r"\((?P<place>[^()]+), page (?P<page>\d+)\)"
+    r"\((?P<place>[^()]+) on page (?P<page>\d+)\)"
 )
 
 
@@ -146,7 +146,7 @@ def test_the_screen_editions_give_the_printed_pages(built, pdf):
         ).decode()
         chapters = "".join(epub.read(name).decode() for name in names if name.endswith(".xhtml"))
     for term, target in ids.items():
-        link = rf'<a class="xref" href="{{}}#{target}">Chapter \d, page\u00a0{printed[term]}</a>'
+        link = rf'<a class="xref" href="{{}}#{target}">Chapter \d on page\u00a0{printed[term]}</a>'
         assert re.search(link.format(""), web), term
         assert re.search(link.format(r"[\w-]+\.xhtml"), glossary), term
         assert f'id="{target}"' in web and f'id="{target}"' in chapters
@@ -278,7 +278,7 @@ def test_the_credits_page_links_each_picture_with_its_page(tmp_path):
     )
     text = squash(re.sub(r"<[^>]+>", "", html))
     assert (
-        "Figure 2, page 7: A. Photographer, State Archive, CC BY 4.0 Figure 4, page 9: Natural "
+        "Figure 2 on page 7: A. Photographer, State Archive, CC BY 4.0 Figure 4 on page 9: Natural "
         "Earth, "
-        "public domain Figure 5, page 12: Unknown, Wikimedia Commons, public domain &amp; free"
+        "public domain Figure 5 on page 12: Unknown, Wikimedia Commons, public domain &amp; free"
     ) in text

@@ -80,7 +80,7 @@ def test_the_map_is_a_numbered_figure_with_caption_and_credit_on_the_page_its_re
 ):
     pdf = BookPdf(built[1] / "book.pdf")
     text = squash(" ".join(pdf.body_text(i) for i in range(len(pdf.pages))))
-    references = re.findall(r"Figure (\d+), page (\d+) shows", text)
+    references = re.findall(r"Figure (\d+) on page (\d+) shows", text)
     assert references == [("1", "1")]
     page = squash(pdf.body_text(pdf.index_of_label("1")))
     assert "Figure 1. Six camp complexes of the Gulag and two execution sites" in page

@@ -74,7 +74,7 @@ def test_each_picture_prints_its_number_caption_and_credit_on_its_page(
 def test_a_reference_by_the_files_name_gives_number_and_page(book):
     page = book.labels[book.destinations["figure-solovki"]]
     start = book.destinations["purge"]
-    assert f"Figure 2, page {page}" in squash(book.texts[start])
+    assert f"Figure 2 on page {page}" in squash(book.texts[start])
 
 
 def test_picture_figures_share_the_figure_numbers_and_are_tagged_with_their_alt_text(book):

@@ -82,7 +82,7 @@ def test_a_cross_reference_prints_the_number_and_the_true_page(book, name, chapt
     page = book.labels[book.destinations[name]]
     start = book.destinations[chapter_page]
     text = squash(" ".join(book.texts[start : start + 4]))
-    assert f"{NUMBERS[name]}, page {page}" in text
+    assert f"{NUMBERS[name]} on page {page}" in text
 
 
 # --- kept on one page
@@ -180,7 +180,7 @@ def test_the_handouts_carry_their_chapters_sources_with_the_books_pages(built, b
     assert "SOURCE 2.1" in handout.texts[page]
     assert handout.labels[page] == book.labels[book.destinations["secret-speech"]]
     text = squash(" ".join(handout.texts))
-    assert f"Source 1.1, page {book.labels[book.destinations['order-00447']]}" in text
+    assert f"Source 1.1 on page {book.labels[book.destinations['order-00447']]}" in text
 
 
 # --- screens
