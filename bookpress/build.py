@@ -29,6 +29,7 @@ from .load import load_book
 from .model import Book, Edition, Options
 from .pool import usable_cores
 from .products import PRODUCTS, editions
+from .progress import step, working_on
 from .readability import report as reading_report
 from .readability import warn_hard_chapters
 from .render import render_chapters
@@ -80,7 +81,11 @@ def make_and_write(book: Book, job: tuple[Edition, tuple[str, ...]], options: Op
     """Make one edition's products, then (when nothing was wrong) write them."""
     edition, names = job
     start = time.perf_counter()
-    with warnings_checked(options.strict), time_limit(options.timeout, names[0]):
+    with (
+        warnings_checked(options.strict),
+        time_limit(options.timeout, names[0]),
+        working_on(names[0]),
+    ):
         made = make_edition(book, edition, names, options)
     for item in made:
         write_atomically(item.path, item.data)
@@ -93,6 +98,7 @@ def make_edition(book: Book, edition: Edition, names, options: Options) -> list[
     from .typeset import typeset  # WeasyPrint is imported only when there is layout to do
 
     path = choose_path(options.public_path)  # the fast path (engine.py) or the public one
+    step("rendering the chapters")
     chapters = render_chapters(book, edition)  # render
     with fixed_clock(book):
         cache = part_cache(book, options, edition, path)
@@ -106,6 +112,7 @@ def make_edition(book: Book, edition: Edition, names, options: Options) -> list[
             workers=options.jobs or usable_cores(),
         )
         labels = book_labels(laid_out.front_matter_pages, laid_out.pages)
+        step("joining the parts", pages=laid_out.pages)
         pdf = path.join(laid_out.runs, laid_out.front, edition.pdf_variant, labels)  # join
     if cache is not None:
         cache.prune(keep=len(cache.used))  # room for as many again: undoing an edit finds its parts
@@ -115,6 +122,7 @@ def make_edition(book: Book, edition: Edition, names, options: Options) -> list[
 
 def finish(edition: EditionMade, name: str) -> list[Made]:
     """The named product, made by the finisher its entry in the table names."""
+    step(f"making {PRODUCTS[name].file}")
     return FINISHERS[PRODUCTS[name].finisher](edition, name)
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
 import sys
 from pathlib import Path
 
+from . import progress
 from .errors import LOGGER, BookError, BookErrors
 from .fonts import use_book_fonts
 from .model import PAPER_SIZES, PDF_VARIANTS, PUBLIC_PATH_VARIABLE, Options
@@ -89,6 +91,11 @@ def parse_arguments(argv):
         f"(also: {PUBLIC_PATH_VARIABLE}=1)",
     )
     parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="say only the result: not what a long build is doing, nor each product as it is done",
+    )
+    parser.add_argument(
         "--root", type=Path, default=Path.cwd(), help="the project folder (default: here)"
     )
     return parser.parse_args(argv)
@@ -117,12 +124,20 @@ def main(argv=None) -> int:
     if arguments.watch:
         from .watch import watch
 
-        return watch(root, lambda: build_once(root, options, names, force=True))
-    return build_once(root, options, names, force=arguments.force)
+        return watch(
+            root, lambda: build_once(root, options, names, force=True, quiet=arguments.quiet)
+        )
+    return build_once(root, options, names, force=arguments.force, quiet=arguments.quiet)
 
 
-def build_once(root: Path, options: Options, names, force: bool = False) -> int:
-    """Build the products unless nothing changed since the last good build; 0 or 1 for the shell."""
+def build_once(
+    root: Path, options: Options, names, force: bool = False, quiet: bool = False
+) -> int:
+    """Build the products unless nothing changed since the last good build; 0 or 1 for the shell.
+
+    quiet: only the result is printed; else a long build says what it is doing (progress.py),
+    and a build of several products names each as it is done.
+    """
     from . import stamp
 
     build_dir = options.build_dir or root / "build"
@@ -136,11 +151,11 @@ def build_once(root: Path, options: Options, names, force: bool = False) -> int:
         return 0
     from .build import build  # the recipe
 
-    outputs = _reported(
-        root,
-        lambda: build(root, options, names, on_done=_progress(root) if len(names) > 1 else None),
-        _what_build_holds(build_dir),
-    )
+    on_done = _done(root) if len(names) > 1 and not quiet else None
+    with contextlib.nullcontext() if quiet else progress.shown():
+        outputs = _reported(
+            root, lambda: build(root, options, names, on_done=on_done), _what_build_holds(build_dir)
+        )
     if isinstance(outputs, int):
         return outputs
     stamp.record(build_dir, digest, [output.path for output in outputs])
@@ -191,8 +206,9 @@ def _reported(root: Path, work, left: str = KEPT):
     return 1
 
 
-def _progress(root: Path):
+def _done(root: Path):
     def show(output):
+        progress.clear()
         print(f"  done  {str(_shown(output.path, root)):<40} {output.seconds:5.1f} s", flush=True)
 
     return show
@@ -234,6 +250,10 @@ class _WarningFormatter(logging.Formatter):
 
 class _PlainHandler(logging.StreamHandler):
     """The command line's own handler: one at a time, however often main() runs."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        progress.clear()  # a warning on a line of its own, not after the progress line
+        super().emit(record)
 
 
 def _log_warnings_plainly(root: Path, shown: bool = True) -> None:

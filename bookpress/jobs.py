@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TypeVar
 
+from . import progress
 from .errors import LOGGER, BookError, warnings_checked
 from .model import Options
 
@@ -44,7 +45,12 @@ def run_jobs(
     # only given once, however many jobs found them.
     with (
         warnings_checked(strict=False),
-        ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool,
+        progress.relayed() as relay,
+        ProcessPoolExecutor(
+            max_workers=min(len(jobs), os.cpu_count() or 1),
+            initializer=progress.relay_to,
+            initargs=(relay,),
+        ) as pool,
     ):
         # The jobs already share the cores: each lays its chapters out in its own process.
         one_core = dataclasses.replace(options, jobs=1)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import logging.handlers
+import multiprocessing
 import sys
 import time
 from collections.abc import Iterator
@@ -41,7 +43,7 @@ def step(what: str, pages: int | None = None) -> None:
 
 
 class Shown(logging.Handler):
-    """The steps on stream, from SHOW_AFTER seconds after the build started.
+    """The steps on stream, from SHOW_AFTER seconds after the build started (its creation).
 
     A terminal gets one line, written over at each step and ended by `close`; anything else
     (a log, CI) gets a line per step.
@@ -67,12 +69,23 @@ class Shown(logging.Handler):
             self.stream.write(line + "\n")
         self.stream.flush()
 
-    def close(self) -> None:
+    def clear(self) -> None:
+        """The line written over made blank, the cursor at its start: for other output."""
         if self.over and self.width:
-            self.stream.write("\r" + " " * self.width + "\r")  # the result is printed there
+            self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
             self.width = 0
+
+    def close(self) -> None:
+        self.clear()  # the result is printed where the progress was
         super().close()
+
+
+def clear() -> None:
+    """Make room for a line of other output (a warning, a product done) under the progress."""
+    for handler in PROGRESS.handlers:
+        if isinstance(handler, Shown):
+            handler.clear()
 
 
 def describe(record: logging.LogRecord, seconds: float) -> str:
@@ -102,3 +115,27 @@ def shown(stream=None) -> Iterator[None]:
     finally:
         PROGRESS.removeHandler(handler)
         handler.close()
+
+
+@contextlib.contextmanager
+def relayed() -> Iterator[multiprocessing.Queue | None]:
+    """A queue that processes of a pool say their steps into, shown here as they come.
+
+    A job made apart (jobs.py) says its steps through it (relay_to), so that one line on the
+    terminal shows them all; None when nothing here shows steps.
+    """
+    if not PROGRESS.handlers:
+        yield None
+        return
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    listener = logging.handlers.QueueListener(queue, *PROGRESS.handlers)
+    listener.start()
+    try:
+        yield queue
+    finally:
+        listener.stop()  # after the pool's processes are gone: every step is shown
+
+
+def relay_to(queue: multiprocessing.Queue | None) -> None:
+    """In a pool's process: say the steps into queue (see relayed), or say nothing."""
+    PROGRESS.handlers = [logging.handlers.QueueHandler(queue)] if queue is not None else []

@@ -70,7 +70,7 @@ def with_printed_pages(section: str, folios: dict[str, int]) -> str:
 
     def page(match: re.Match) -> str:
         folio = folios.get(match[1])
-        return match[0] if folio is None else f"{match[0][:-4]} on page\u00a0{folio}</a>"
+        return match[0] if folio is None else f"{match[0][:-4]}\u00a0on page\u00a0{folio}</a>"
 
     return XREF_TAG.sub(page, section)
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from . import progress
 from .cache import PartCache
 from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
@@ -109,6 +110,7 @@ class Typesetter:
             )
         self.fallbacks = [self._stylesheet(name) for name in NOTE_FALLBACKS]
         self.settled: dict = {}  # chapter path -> the step of the ladder its notes last fitted at
+        self.settled_tasks: set[Task] = set()  # the chapters' layouts settle has seen
         self.variant = edition.pdf_variant
 
     def write(self, document):
@@ -165,7 +167,7 @@ class Typesetter:
     def typeset_chapter(self, chapter: RenderedChapter, first_folio: int, html: str) -> Task:
         """A chapter laid out (see render_chapter) and written, or as kept from an earlier build.
 
-        With a pool, this returns once the chapter is laid out; it is written meanwhile.
+        With a pool, this returns at once; settle waits for the layout.
         """
         # A later pass (page numbers filled in) starts where the chapter settled before.
         start = self.settled.get(chapter.source.path, 0)
@@ -177,7 +179,14 @@ class Typesetter:
                 *self.render_chapter(chapter, first_folio, html, start), first_folio=first_folio
             )
 
-        task = self._from_cache(self.cache.key("chapter", html, first_folio, start), lay_out)
+        return self._from_cache(self.cache.key("chapter", html, first_folio, start), lay_out)
+
+    def settle(self, chapter: RenderedChapter, task: Task) -> None:
+        """Once a chapter's layout is told: the step of the ladder it settled on, kept for
+        its next layout, and a warning if a note still left its page (once per layout)."""
+        if task in self.settled_tasks:
+            return
+        self.settled_tasks.add(task)
         layout = task.told()
         self.settled[chapter.source.path] = layout.step
         if layout.moved:
@@ -187,7 +196,6 @@ class Typesetter:
                 f"{layout.moved} footnote(s) stand on the page after their call",
                 "shorten the footnotes of this chapter or move a call to another sentence",
             )
-        return task
 
     def _from_cache(self, key: str, lay_out) -> Task:
         """The part kept under key, or laid out now and kept once written."""
@@ -305,6 +313,7 @@ def typeset(
         # The contents need only where each part starts: the front matter is laid out
         # while the index is.
         contents = contents_entries(laid_out)
+        progress.step("laying out the contents and the title pages")
         front_html = render_front_matter(book, contents, timestamp)
         front = typesetter.typeset_part("front matter", front_html)
         blank = typesetter.typeset_part("blank page", render_blank_page(book))
@@ -366,41 +375,56 @@ def _work_in_worker(book: Book, edition: Edition):
 
 
 def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...]:
-    """Each chapter from the folio it opens on; again only where a reference's page moved."""
-    printed: dict[str, int] = {}  # figure or linked id -> the folio printed with references to it
+    """Each chapter from the folio it opens on; again only where a reference's page moved.
+
+    A chapter is resolved with the pages found so far: those of this pass for the chapters
+    before it, which are laid out by then, the last pass's for those after it. So only a
+    chapter that refers to a later one is laid out again, and only when that page moved.
+    """
+    printed: dict[str, int] = {}  # figure or linked id -> its folio, as the last pass found it
     layouts: dict = {}  # (html, first folio) -> Task: a chapter is laid out once per input
     linked = linked_elsewhere(chapters)  # ids that links lead to from other chapters
-    for _ in range(MAX_PASSES):
-        laid_out, folio = [], 1
+    for passes in range(MAX_PASSES):
+        if passes and typesetter.pool is not None:
+            _lay_out_ahead(typesetter, chapters, printed, laid_out, layouts)
+        laid_out, folio, found = [], 1, dict(printed)
+        resolved = []  # each chapter's HTML, its references filled in
         for chapter in chapters:
-            html = resolve_references(chapter, printed)
+            html = resolve_references(chapter, found)
+            resolved.append(html)
             if (html, folio) not in layouts:
+                again = " again, its references' pages found" if passes else ""
+                progress.step(f"laying out {chapter.source.path.name}{again}", pages=folio - 1)
                 layouts[html, folio] = typesetter.typeset_chapter(chapter, folio, html)
-            laid_out.append(
-                LaidOutPart(
-                    chapter.headings,
-                    chapter.source.number,
-                    chapter.marks,
-                    folio,
-                    layouts[html, folio],
-                )
+            typesetter.settle(chapter, layouts[html, folio])
+            part = LaidOutPart(
+                chapter.headings, chapter.source.number, chapter.marks, folio, layouts[html, folio]
             )
-            folio = _next_right_hand_folio(laid_out[-1].last_folio)
-        found = {
-            target: part.folios[target]
-            for part, chapter in zip(laid_out, chapters, strict=True)
-            for target in chapter.targets
-        }
-        found |= {
-            target: part.folios[target]
-            for part in laid_out
-            for target in linked
-            if target in part.folios
-        }
-        if not (_refers_elsewhere(chapters) or linked) or found == printed:
+            laid_out.append(part)
+            found |= {target: part.folios[target] for target in chapter.targets}
+            found |= {target: part.folios[target] for target in linked if target in part.folios}
+            folio = _next_right_hand_folio(part.last_folio)
+        if not (_refers_elsewhere(chapters) or linked) or all(
+            resolve_references(chapter, found) == html
+            for chapter, html in zip(chapters, resolved, strict=True)
+        ):
             break
         printed = found
     return tuple(laid_out)
+
+
+def _lay_out_ahead(typesetter: Typesetter, chapters, printed: dict, last: list, layouts: dict):
+    """The chapters a pass will lay out again, sent to the workers all at once: each from
+    the folio it opened on in the last pass, which holds unless a page count changed."""
+    for chapter, part in zip(chapters, last, strict=True):
+        html = resolve_references(chapter, printed)
+        if (html, part.first_folio) not in layouts:
+            progress.step(
+                f"laying out {chapter.source.path.name} again, its references' pages found"
+            )
+            layouts[html, part.first_folio] = typesetter.typeset_chapter(
+                chapter, part.first_folio, html
+            )
 
 
 MAX_PASSES = 3  # a reference to a later chapter needs a second pass; a third if pages moved
@@ -415,7 +439,8 @@ def resolve_references(chapter: RenderedChapter, folios: dict[str, int]) -> str:
         target, label = match[1], match[2]
         if target in chapter.targets:
             return f'<a class="xref local" href="#{target}">{label}</a>'
-        return f'<a class="xref" href="#{target}">{label} on page {folios.get(target, "?")}</a>'
+        page = folios.get(target, "?")  # no line break inside "3.1 on" or "page 22"
+        return f'<a class="xref" href="#{target}">{label}\u00a0on page\u00a0{page}</a>'
 
     html = XREF_LABEL.sub(fill, chapter.html)
     return PAGE_LINK_LABEL.sub(lambda match: _with_page(match, folios), html)
@@ -455,6 +480,7 @@ def lay_out_index(typesetter: Typesetter, book: Book, parts) -> LaidOutPart | No
     groups = build_index(book.index_terms, occurrences(parts))
     if not groups:
         return None
+    progress.step("laying out the index", pages=parts[-1].last_folio)
     html, _ = render_index(book, groups)  # the document, not the section screens take
     folio = _next_right_hand_folio(parts[-1].last_folio)
     return LaidOutPart(

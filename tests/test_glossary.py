@@ -146,7 +146,7 @@ def test_the_screen_editions_give_the_printed_pages(built, pdf):
         ).decode()
         chapters = "".join(epub.read(name).decode() for name in names if name.endswith(".xhtml"))
     for term, target in ids.items():
-        link = rf'<a class="xref" href="{{}}#{target}">Chapter \d on page\u00a0{printed[term]}</a>'
+        link = rf'<a class="xref" href="{{}}#{target}">Chapter \d\u00a0on page\u00a0{printed[term]}</a>'
         assert re.search(link.format(""), web), term
         assert re.search(link.format(r"[\w-]+\.xhtml"), glossary), term
         assert f'id="{target}"' in web and f'id="{target}"' in chapters

@@ -47,7 +47,7 @@ def test_a_log_gets_a_plain_line_for_each_step(project, capsys, at_once):
 def test_a_terminal_gets_one_line_written_over(project, capsys, at_once, monkeypatch):
     screen = Terminal()
     monkeypatch.setattr("sys.stderr", screen)
-    _build(project, capsys, "--all")
+    _build(project, capsys, "--product", "teacher", "--product", "large-print")
     shown = screen.getvalue()
     assert shown.count("\r") > 5 and "\n" not in shown
     assert "large-print: laying out" in shown and "teacher: laying out" in shown
@@ -55,7 +55,7 @@ def test_a_terminal_gets_one_line_written_over(project, capsys, at_once, monkeyp
 
 
 def test_quiet_says_only_the_result(project, capsys, at_once):
-    out, err = _build(project, capsys, "--all", "--quiet")
+    out, err = _build(project, capsys, "--product", "book", "--product", "booklet", "--quiet")
     assert err == ""
     assert "done " not in out and "booklet.pdf" in out
 

@@ -82,7 +82,9 @@ def test_a_page_without_a_marker_is_blank_or_begins_inside_a_block(editions):
 
 def test_cross_references_give_the_printed_page(editions):
     pdf, page = editions
-    references = re.findall(r'<a class="xref" href="#([^"]+)">([^<]+) on page\u00a0(\d+)</a>', page)
+    references = re.findall(
+        r'<a class="xref" href="#([^"]+)">([^<]+)\u00a0on page\u00a0(\d+)</a>', page
+    )
     assert references
     for target, label, folio in references:
         assert pdf.destinations[target] == pdf.index_of_label(folio), (target, label, folio)
