@@ -384,6 +384,7 @@ def lay_out_chapters(typesetter: Typesetter, chapters) -> tuple[LaidOutPart, ...
     printed: dict[str, int] = {}  # figure or linked id -> its folio, as the last pass found it
     layouts: dict = {}  # (html, first folio) -> Task: a chapter is laid out once per input
     linked = linked_elsewhere(chapters)  # ids that links lead to from other chapters
+    laid_out: list[LaidOutPart] = []
     for passes in range(MAX_PASSES):
         if passes and typesetter.pool is not None:
             _lay_out_ahead(typesetter, chapters, printed, laid_out, layouts)

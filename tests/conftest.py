@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from pdfpages import BookPdf
 
+from bookpress import progress
 from bookpress.cli import main
 from bookpress.errors import LOGGER
 from bookpress.fonts import use_book_fonts
@@ -167,6 +168,9 @@ def _environment_of_the_caller_left_out():
     checks it sets it itself."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
+        # Whether a build says what it is doing depends on how long it takes: never, here,
+        # so that no test reads the time (tests/test_progress.py shows it at once).
+        patch.setattr(progress, "SHOW_AFTER", float("inf"))
         use_book_fonts()  # as make_book.py does: tests that lay out without it see no system font
         yield
 

@@ -60,8 +60,7 @@ def test_quiet_says_only_the_result(project, capsys, at_once):
     assert "done " not in out and "booklet.pdf" in out
 
 
-def test_a_short_build_says_nothing_on_the_way(project, capsys):
-    assert progress.SHOW_AFTER == 2.0
+def test_a_short_build_says_nothing_on_the_way():
     handler = progress.Shown(io.StringIO(), after=3600)
     record = logging.LogRecord("bookpress.progress", logging.INFO, "", 0, "joining", (), None)
     handler.emit(record)

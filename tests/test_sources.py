@@ -204,7 +204,7 @@ def test_the_epub_shows_sources_as_figures_with_printed_pages(built, book):
         )
     assert text.count('<figure class="source"') == len(NUMBERS)
     page = book.labels[book.destinations["secret-speech"]]
-    assert re.search(rf'href="[^"]*#secret-speech">Source 2\.1, page\u00a0{page}</a>', text)
+    assert re.search(rf'href="[^"]*#secret-speech">Source 2\.1\u00a0on page\u00a0{page}</a>', text)
 
 
 # --- the Markdown, and what is wrong with it
