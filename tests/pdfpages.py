@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 from pypdf import PdfReader
 
@@ -71,11 +72,31 @@ def squash(text: str) -> str:
 
 
 class BookPdf:
-    """A built PDF, read once, with what the tests ask of its pages."""
+    """A built PDF, read once, with what the tests ask of its pages.
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.reader = PdfReader(self.path)
+    The same file, unchanged, is the same BookPdf however many tests open it: its text is
+    extracted once per test process (reading the real book's editions is most of many
+    tests' time).
+    """
+
+    path: Path
+    reader: PdfReader
+    _opened: ClassVar[OrderedDict[tuple, BookPdf]] = OrderedDict()
+    KEPT = 24  # files kept open per test process, the most recently opened
+
+    def __new__(cls, path: Path):
+        stat = Path(path).stat()
+        key = (Path(path).resolve(), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if key in cls._opened:
+            cls._opened.move_to_end(key)
+            return cls._opened[key]
+        pdf = super().__new__(cls)
+        pdf.path = Path(path)
+        pdf.reader = PdfReader(pdf.path)
+        cls._opened[key] = pdf
+        while len(cls._opened) > cls.KEPT:
+            cls._opened.popitem(last=False)
+        return pdf
 
     @property
     def pages(self):
