@@ -1,17 +1,19 @@
 """Time the build of synthetic books 1, 10 and 40 times the booklet against its floor.
 
     python benchmarks/bench.py [--runs 3] [--sizes 1 10 40]
+    python benchmarks/bench.py --quick     # the 1x and 10x rows, one run each
 
 For each size: the cold full build (--force, build/cache/ emptied), the rebuild after
 editing one chapter (the other parts kept), the no-op rebuild and (at 1×) --all, cold,
-each in a process of its own, as a teacher runs them;
+each in a process of its own, as a teacher runs them; the time from saving a chapter to
+the new PDF in place, in one --watch process (watch_edit_seconds);
 the public path's cold build (--public-path: WeasyPrint's documented API only) beside it;
 the floor is one plain WeasyPrint render of the same final HTML, writing the same tagged
 PDF/UA-1 with the same stylesheets and fetcher, also in a process of its own. Untagged is
 the same render writing a plain PDF, as pandoc → WeasyPrint would. Times are medians;
 peak memory is the resident set of the whole process tree (each process's proportional
 set size, so pages a forked worker shares with the build count once), sampled as it runs.
-The table goes to stdout and build/bench.json.
+The table goes to stdout and build/bench.json, with the machine and the commit measured.
 """
 
 from __future__ import annotations
@@ -191,6 +193,7 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
     chapter.write_text(original)
     run(*build_command(root))
     noop = [run(*build_command(root))[0] for _ in range(runs)]
+    watched = watch_edits(root, chapter, runs)
     seconds = statistics.median(t for t, _ in cold)
     result = {
         "pages": pages,
@@ -203,6 +206,7 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
         "floor_peak_mib": round(statistics.median(m for _, m in floors), 1),
         "edit_one_chapter_seconds": round(statistics.median(edits), 2),
         "noop_seconds": round(statistics.median(noop), 2),
+        "watch_edit_seconds": round(statistics.median(watched), 2),
     }
     result["ratio_to_floor"] = round(result["seconds"] / result["floor_seconds"], 2)
     result["edit_share_of_cold"] = round(result["edit_one_chapter_seconds"] / result["seconds"], 2)
@@ -212,6 +216,66 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
         )
         result["all_ratio_to_book"] = round(result["all_seconds"] / result["seconds"], 2)
     return result
+
+
+def watch_edits(root: Path, chapter: Path, runs: int) -> list[float]:
+    """Seconds from saving chapter to its book.pdf replaced, in one --watch process, warm."""
+    pdf = root / "build" / "book.pdf"
+    original = chapter.read_text()
+    watcher = subprocess.Popen(
+        build_command(root, "--watch", "--quiet"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert watcher.stdout is not None
+    seconds = []
+    try:
+        _wait_for(watcher, ("built in", "failed"))  # the first build, on starting
+        for number in range(runs):
+            before = pdf.stat().st_mtime_ns
+            chapter.write_text(original + f"\nA watched edit, number {number}.\n")
+            start = time.perf_counter()
+            while pdf.stat().st_mtime_ns == before:  # replaced atomically: a new file
+                if time.perf_counter() - start > 120 or watcher.poll() is not None:
+                    raise RuntimeError("--watch did not rebuild the book")
+                time.sleep(0.005)
+            seconds.append(time.perf_counter() - start)
+            _wait_for(watcher, ("built in", "failed"))
+    finally:
+        watcher.terminate()
+        watcher.wait()
+        chapter.write_text(original)
+    return seconds
+
+
+def _wait_for(watcher: subprocess.Popen, endings: tuple[str, ...]) -> None:
+    """Read the watcher's output up to a line that says a build ended."""
+    assert watcher.stdout is not None
+    for line in watcher.stdout:
+        if any(ending in line for ending in endings):
+            return
+    raise RuntimeError("--watch stopped")
+
+
+def commit() -> str:
+    """The commit measured, with '+changes' when the work tree differs from it."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + ("+changes" if changed else "")
 
 
 def scaling_table(sizes, runs: int) -> list[dict]:
@@ -241,6 +305,7 @@ COLUMNS = (
     "edit_one_chapter_seconds",
     "edit_share_of_cold",
     "noop_seconds",
+    "watch_edit_seconds",
     "all_seconds",
     "all_ratio_to_book",
 )
@@ -259,24 +324,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 40])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the 1x and 10x rows, one run each (--sizes 1 10 --runs 1)",
+    )
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--untagged", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.sizes, arguments.runs = [1, 10], 1
     if arguments.floor:  # one floor render, in a process of its own
         edition = Edition(pdf_variant=None) if arguments.untagged else Edition()
         floor(arguments.floor.read_text(), edition, arguments.root)
         return 0
-    print(f"machine: {machine()}; medians of {arguments.runs} runs")
+    measured, started = commit(), time.perf_counter()
+    print(f"machine: {machine()}; commit {measured}; medians of {arguments.runs} runs")
     print(_row({column: column for column in COLUMNS}))
     print(_row(dict.fromkeys(COLUMNS, "---")))
     rows = scaling_table(arguments.sizes, arguments.runs)
     (ROOT / "build").mkdir(exist_ok=True)
     described = [
-        {**row, "machine": machine(), "runs": arguments.runs} for row in rows
+        {**row, "machine": machine(), "commit": measured, "runs": arguments.runs} for row in rows
     ]  # one object per size
     (ROOT / "build" / "bench.json").write_text(json.dumps(described, indent=1))
-    print("written: build/bench.json")
+    minutes = (time.perf_counter() - started) / 60
+    print(f"written: build/bench.json ({minutes:.0f} minutes)")
     return 0
 
 
