@@ -81,15 +81,21 @@ def build_real_book(folder: Path, *arguments: str) -> Path:
     return folder / "book.pdf"
 
 
+def _run_folder(tmp_path_factory) -> Path:
+    """The test run's temporary folder, which all its processes share."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    return base
+
+
 def made_once(tmp_path_factory, name: str, make) -> Path:
     """A folder named name that make(folder) fills once per test run; the folder.
 
     `make test` runs the tests in several processes (pytest-xdist): the first to ask makes
     it while the others wait, then all read the same files.
     """
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # the run's folder, above each worker's own
+    base = _run_folder(tmp_path_factory)
     place = base / f"shared-{name}"
     place.mkdir(exist_ok=True)
     with open(base / f"shared-{name}.lock", "a") as lock:
@@ -159,6 +165,12 @@ def sources_book(tmp_path_factory) -> tuple[Path, list[str]]:
 
 
 # --- the environment of the test session ---------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pdf_text_shared_by_the_test_processes(tmp_path_factory):
+    """The text of each built PDF, extracted by whichever test process reads it first."""
+    BookPdf.SHARED = _run_folder(tmp_path_factory) / "pdf-text"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -235,9 +247,17 @@ def public_book_path(tmp_path_factory) -> Path:
     return built_once(tmp_path_factory, "a4-public", "--public-path") / "book.pdf"
 
 
+@pytest.fixture(scope="session")
+def book(book_path) -> BookPdf:
+    """The reading edition. Its text is read on the fast path alone: tests/test_engine.py shows
+    the public path prints the same pages, outline, labels and links."""
+    return BookPdf(book_path)
+
+
 @pytest.fixture(scope="session", params=["fast path", "public path"])
-def book(request) -> BookPdf:
-    """The reading edition as each path makes it: its every test runs on both."""
+def book_on_each_path(request) -> BookPdf:
+    """The reading edition as each path makes it, for what the paths make each their own way:
+    the structure tree, the fonts, the pictures."""
     path = "book_path" if request.param == "fast path" else "public_book_path"
     return BookPdf(request.getfixturevalue(path))
 
@@ -308,6 +328,11 @@ def write(project: Path, name: str, text: str | bytes) -> None:
 # --- outside checkers ---
 
 
+#: A check runs for seconds, not hours: the JIT's quick tier and one garbage-collector thread
+#: take a third off EPUBCheck's time, and it reports the same.
+QUICK_JAVA = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 def epubcheck(path: Path) -> dict:
     """EPUBCheck's JSON report, through the Python package that bundles its jar."""
     command = outside_checker("epubcheck")
@@ -322,6 +347,7 @@ def epubcheck(path: Path) -> dict:
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, "JAVA_TOOL_OPTIONS": QUICK_JAVA},
     )
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)

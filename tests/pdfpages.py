@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -28,7 +31,9 @@ class TextRun:
     )
 
 
-def _runs(page) -> list[TextRun]:
+def _read(page) -> tuple[str, list[TextRun]]:
+    """The page's text as pypdf extracts it, and its runs with where each is printed: one pass
+    (parsing the content stream is most of the time)."""
     runs = []
 
     def visit(text, cm, tm, font_dict, font_size):
@@ -40,8 +45,8 @@ def _runs(page) -> list[TextRun]:
             placed = not (list(cm) == [1, 0, 0, 1, 0, 0] and tm[3] < 0)
             runs.append(TextRun(text, x, y, font_size * abs(a * d - b * c) ** 0.5, placed))
 
-    page.extract_text(visitor_text=visit)
-    return runs
+    text = page.extract_text(visitor_text=visit)
+    return text, runs
 
 
 def _joined(runs: list[TextRun]) -> str:
@@ -74,15 +79,17 @@ def squash(text: str) -> str:
 class BookPdf:
     """A built PDF, read once, with what the tests ask of its pages.
 
-    The same file, unchanged, is the same BookPdf however many tests open it: its text is
-    extracted once per test process (reading the real book's editions is most of many
-    tests' time).
+    The same file, unchanged, is the same BookPdf however many tests open it, and its text
+    is extracted once per test run: reading the real book's editions was most of many tests'
+    time. Once every page is read, the reading is kept in SHARED (when the conftest sets it)
+    under the file's SHA-256, where the suite's other processes find it.
     """
 
     path: Path
     reader: PdfReader
     _opened: ClassVar[OrderedDict[tuple, BookPdf]] = OrderedDict()
     KEPT = 24  # files kept open per test process, the most recently opened
+    SHARED: ClassVar[Path | None] = None
 
     def __new__(cls, path: Path):
         stat = Path(path).stat()
@@ -103,12 +110,40 @@ class BookPdf:
         return self.reader.pages
 
     @cached_property
+    def _kept(self) -> Path | None:
+        if self.SHARED is None:
+            return None
+        return self.SHARED / f"{hashlib.sha256(self.path.read_bytes()).hexdigest()}.pickle"
+
+    @cached_property
+    def _read(self) -> list[tuple[str, list[TextRun]] | None]:
+        """Each page's text and runs: as another process kept them, or None until first asked."""
+        if self._kept is not None and self._kept.exists():
+            return pickle.loads(self._kept.read_bytes())
+        return [None] * len(self.reader.pages)
+
+    def _every_page(self) -> list[tuple[str, list[TextRun]]]:
+        read = [self._page(index) for index in range(len(self.reader.pages))]
+        if self._kept is not None and not self._kept.exists():
+            self._kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._kept.with_suffix(f".{os.getpid()}")
+            partial.write_bytes(pickle.dumps(read))
+            partial.replace(self._kept)  # whole or not at all, for a process reading it now
+        return read
+
+    def _page(self, index: int) -> tuple[str, list[TextRun]]:
+        read = self._read[index]
+        if read is None:
+            read = self._read[index] = _read(self.reader.pages[index])
+        return read
+
+    @cached_property
     def runs(self) -> list[list[TextRun]]:
-        return [_runs(page) for page in self.reader.pages]
+        return [runs for _, runs in self._every_page()]
 
     @cached_property
     def texts(self) -> list[str]:
-        return [page.extract_text() for page in self.reader.pages]
+        return [text for text, _ in self._every_page()]
 
     def height(self, index: int) -> float:
         return float(self.reader.pages[index].mediabox.height)
@@ -120,19 +155,18 @@ class BookPdf:
         """What stands on the page between the head and foot bands."""
         top = self.height(index) - FURNITURE_BAND
         return _joined(
-            [run for run in self.runs[index] if FURNITURE_BAND < run.y < top or not run.placed]
+            [run for run in self._page(index)[1] if FURNITURE_BAND < run.y < top or not run.placed]
         )
 
     def folio(self, index: int) -> str | None:
         """The page number printed in the foot band, if any."""
-        foot = [
-            run.text.strip() for run in self.runs[index] if run.y <= FURNITURE_BAND and run.placed
-        ]
+        runs = self._page(index)[1]
+        foot = [run.text.strip() for run in runs if run.y <= FURNITURE_BAND and run.placed]
         return " ".join(foot) or None
 
     def running_head(self, index: int) -> str | None:
         top = self.height(index) - FURNITURE_BAND
-        head = [run.text.strip() for run in self.runs[index] if run.y >= top and run.placed]
+        head = [run.text.strip() for run in self._page(index)[1] if run.y >= top and run.placed]
         return " ".join(head) or None
 
     @cached_property

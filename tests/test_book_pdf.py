@@ -207,7 +207,8 @@ def _each_footnote_on_the_page_of_its_call(pdf):
         assert pdf.destinations[note] == pdf.destinations[call], note
 
 
-def test_metadata(book):
+def test_metadata(book_on_each_path):
+    book = book_on_each_path
     info = sources().info
     metadata = book.reader.metadata
     assert metadata.title == info.title
@@ -234,8 +235,8 @@ def _fonts(reader):
     return fonts
 
 
-def test_every_font_is_embedded_and_comes_from_the_source_families(book):
-    fonts = _fonts(book.reader)
+def test_every_font_is_embedded_and_comes_from_the_source_families(book_on_each_path):
+    fonts = _fonts(book_on_each_path.reader)
     assert fonts
     for name, descriptor in fonts.items():
         assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), name

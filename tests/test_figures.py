@@ -41,7 +41,8 @@ def test_figures_are_numbered_in_reading_order_with_captions(book):
     assert 0 <= first < second
 
 
-def test_figures_are_vectors_not_pictures(book):
+def test_figures_are_vectors_not_pictures(book_on_each_path):
+    book = book_on_each_path
     pages = [
         i
         for i in range(len(book.pages))

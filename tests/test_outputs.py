@@ -6,11 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
+from multiprocessing.connection import wait
 from types import SimpleNamespace
 
 from conftest import ROOT
 
-from bookpress import files, typeset
+from bookpress import files, pool, typeset
 from bookpress.cli import main
 from bookpress.errors import BookError
 from bookpress.typeset import MisplacedNotes, misplaced_notes
@@ -18,7 +19,8 @@ from bookpress.typeset import MisplacedNotes, misplaced_notes
 
 def test_two_cold_builds_of_the_same_sources_are_byte_identical(book_path, tmp_path):
     """Two builds from scratch, each with a build folder and cache of its own: the session's
-    book, and one more in a process of its own."""
+    book, laid out by as many workers as there are cores, and one more in a process of its
+    own, laid out by one."""
     folder = tmp_path / "build"
     command = [
         sys.executable,
@@ -28,6 +30,8 @@ def test_two_cold_builds_of_the_same_sources_are_byte_identical(book_path, tmp_p
         "--build-dir",
         str(folder),
         "--force",
+        "--jobs",
+        "1",
     ]
     second = subprocess.run(command, capture_output=True, text=True, check=False)
     assert second.returncode == 0, second.stderr
@@ -35,6 +39,32 @@ def test_two_cold_builds_of_the_same_sources_are_byte_identical(book_path, tmp_p
     assert caches[0] != caches[1]
     assert all(any(path.is_file() for path in cache.rglob("*")) for cache in caches)
     assert (folder / "book.pdf").read_bytes() == book_path.read_bytes()
+
+
+def test_the_pdf_is_the_same_whatever_the_workers_and_the_order_their_parts_come_back_in(
+    project, monkeypatch
+):
+    """Cold builds by one worker, by three, and by three whose parts are taken in another
+    order: the last busy worker's first, the others' waiting until it is idle."""
+    finished: list[list[int]] = []
+
+    def cold_build(jobs: str) -> bytes:
+        shutil.rmtree(project / "build", ignore_errors=True)  # its cache too
+        finished.append([])
+        assert main(["--root", str(project), "--jobs", jobs]) == 0
+        return (project / "build" / "book.pdf").read_bytes()
+
+    def finish(task, result):
+        finished[-1].append(hash(result.objects))  # the same part, the same objects
+        real_finish(task, result)
+
+    real_finish = pool.Task._finish
+    monkeypatch.setattr(pool.Task, "_finish", finish)
+    one, three = cold_build("1"), cold_build("3")
+    monkeypatch.setattr(pool, "wait", lambda connections: wait(connections[-1:]))
+    assert cold_build("3") == three == one
+    assert finished[0] == []  # one worker: every part laid out here
+    assert sorted(finished[1]) == sorted(finished[2]) and finished[1] != finished[2]
 
 
 def test_a_rebuild_after_an_edit_and_its_undoing_gives_the_cold_builds_bytes(project):

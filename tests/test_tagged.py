@@ -12,6 +12,12 @@ from pypdf import PdfReader
 from bookpress.cli import main
 
 
+@pytest.fixture(scope="session")
+def book(book_on_each_path):
+    """The reading edition on each path: each path tags its own way."""
+    return book_on_each_path
+
+
 def test_the_book_is_a_tagged_pdf_ua_document(book):
     root = book.reader.trailer["/Root"]
     assert "/StructTreeRoot" in root
