@@ -16,7 +16,8 @@ from . import progress
 from .cache import PartCache
 from .errors import BookError, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
-from .fetch import BookFetcher
+from .fetch import BookFetcher, unpacked
+from .fonts import carried_faces
 from .index import Occurrence, build_index
 from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
 from .pool import LayoutPool, Task, can_fork
@@ -343,6 +344,8 @@ def _pool(book: Book, edition: Edition, workers: int, chapters: int):
         return
     from .engine import with_font_files  # the fast path's: only it lays out in workers
 
+    for face, _ in carried_faces(book.layout_dir / "fonts.css"):
+        unpacked(face)  # once, here: the workers are forked with it
     start_work = functools.partial(_work_in_worker, book, edition)
     with LayoutPool(start_work, min(workers, chapters), received=with_font_files) as pool:
         yield pool
