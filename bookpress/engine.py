@@ -20,6 +20,7 @@ stays valid).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import hashlib
@@ -49,6 +50,7 @@ REACHED = (
     "weasyprint.pdf:VARIANTS",
     "weasyprint.pdf.fonts:build_fonts_dictionary",
     "weasyprint.pdf.fonts:Font",
+    "weasyprint.pdf.fonts:Font._fonttools_subset",
     "weasyprint.pdf.fonts:harfbuzz_subset",
     "weasyprint.pdf.anchors:add_outlines",
     "weasyprint.formatting_structure.boxes:LineBox",
@@ -747,11 +749,14 @@ def subset_by_fonttools():
     logging.getLogger("weasyprint").addFilter(chosen)
     subset = Subsetter.subset
     Subsetter.subset = _dropping_first(subset)
+    subset_font = fonts.Font._fonttools_subset
+    fonts.Font._fonttools_subset = _kept(subset_font)
     try:
         yield
     finally:
         fonts.harfbuzz_subset = previous
         Subsetter.subset = subset
+        fonts.Font._fonttools_subset = subset_font
         logging.getLogger("weasyprint").removeFilter(chosen)
 
 
@@ -775,6 +780,41 @@ def _dropping_first(subset):
         return subset(subsetter, font)
 
     return subset_dropping_first
+
+
+#: Subsets made in this process: (the font's SHA-256, its index in the file, its glyphs, hinting,
+#: whether it has .notdef outlines) -> the subset font. The most recent SUBSETS_KEPT are kept.
+_SUBSETS: collections.OrderedDict[tuple, bytes] = collections.OrderedDict()
+SUBSETS_KEPT = 64
+
+
+def _kept(subset_font):
+    """WeasyPrint's Font._fonttools_subset, made once per font and set of glyphs in a process.
+
+    The same font and glyphs give the same subset. A rebuild in --watch, where an edit seldom
+    brings a new glyph, then subsets nothing again; nor do editions set in the same glyphs.
+    """
+
+    def subset_once(font, to_unicode, hinting):
+        key = (
+            hashlib.sha256(font.file_content).digest(),
+            font.index,
+            frozenset(to_unicode),
+            hinting,
+            bool(font.missing),
+        )
+        if key in _SUBSETS:
+            _SUBSETS.move_to_end(key)
+            font.file_content = _SUBSETS[key]
+            return
+        original = font.file_content
+        subset_font(font, to_unicode, hinting)
+        if font.file_content is not original:  # subset: fontTools could read the font
+            _SUBSETS[key] = font.file_content
+            while len(_SUBSETS) > SUBSETS_KEPT:
+                _SUBSETS.popitem(last=False)
+
+    return subset_once
 
 
 class _Dropped(logging.Filter):

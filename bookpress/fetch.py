@@ -74,19 +74,19 @@ class BookFetcher(URLFetcher):
 
 
 def unpacked(path: Path) -> bytes:
-    """A WOFF2 face as the font it packs, unpacked once per process and file.
+    """A WOFF2 face as the font it packs, unpacked once per process and face.
 
     WeasyPrint unpacks a WOFF2 face itself, with this same fontTools call, for each font
     configuration: each edition, each worker. That was a quarter of a small book's build.
+    Kept by content, not by path: every project that carries the face finds it.
     """
-    state = path.stat()
-    return _unpacked(path.resolve(), state.st_size, state.st_mtime_ns)
+    return _unpacked(path.read_bytes())
 
 
-@functools.cache
-def _unpacked(path: Path, size: int, modified: int) -> bytes:
+@functools.lru_cache(maxsize=64)
+def _unpacked(packed: bytes) -> bytes:
     from fontTools.ttLib import woff2
 
     font = BytesIO()
-    woff2.decompress(BytesIO(path.read_bytes()), font)
+    woff2.decompress(BytesIO(packed), font)
     return font.getvalue()
