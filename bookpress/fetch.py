@@ -76,9 +76,10 @@ class BookFetcher(URLFetcher):
 def unpacked(path: Path) -> bytes:
     """A WOFF2 face as the font it packs, unpacked once per process and face.
 
-    WeasyPrint unpacks a WOFF2 face itself, with this same fontTools call, for each font
-    configuration: each edition, each worker. That was a quarter of a small book's build.
-    Kept by content, not by path: every project that carries the face finds it.
+    WeasyPrint 70 unpacks a WOFF2 face itself, with this same fontTools call, once for each
+    font configuration (Kozea/WeasyPrint#1505 keeps it within one): each edition and each
+    worker. That was a quarter of a small book's build. Kept by content, not by path: every
+    project that carries the face finds it.
     """
     return _unpacked(path.read_bytes())
 
