@@ -7,6 +7,7 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
+from html import unescape
 from typing import NamedTuple
 
 from weasyprint import CSS, HTML
@@ -19,7 +20,16 @@ from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
 from .fetch import BookFetcher, unpacked
 from .fonts import carried_faces
 from .index import Occurrence, build_index
-from .model import Book, ContentsEntry, Edition, Heading, IndexMark, RenderedChapter, contents_entry
+from .model import (
+    Book,
+    ChapterSource,
+    ContentsEntry,
+    Edition,
+    Heading,
+    IndexMark,
+    RenderedChapter,
+    contents_entry,
+)
 from .pool import LayoutPool, Task, can_fork
 from .render import (
     INDEX_ID,
@@ -66,7 +76,7 @@ class Layout(NamedTuple):
     pages: int
     folios: dict  # element id -> folio of the page it landed on
     step: int | None  # the step of the notes' ladder it was laid out at (a chapter's)
-    moved: int | None  # footnotes that stand on the page after their call
+    moved: tuple[str, ...] | None  # ids of the footnotes set on the page after their call
 
 
 @dataclass(frozen=True)
@@ -190,12 +200,14 @@ class Typesetter:
         self.settled_tasks.add(task)
         layout = task.told()
         self.settled[chapter.source.path] = layout.step
-        if layout.moved:
+        for note in layout.moved or ():
+            line, name = note_definition(chapter.source, chapter.html, note)
             warn(
                 chapter.source.path,
-                None,
-                f"{layout.moved} footnote(s) stand on the page after their call",
-                "shorten the footnotes of this chapter or move a call to another sentence",
+                line,
+                f"{name} stands on the page after its call",
+                "shorten this footnote or the text around its call, or move the call to "
+                "another sentence",
             )
 
     def _from_cache(self, key: str, lay_out) -> Task:
@@ -224,7 +236,7 @@ class Typesetter:
         WeasyPrint may push a note to the next page (or, rarely, drop it) when widows and
         orphans forbid a break (footnotes and forbidden page breaks: see WeasyPrint issue
         #2432); the chapter is then laid out again with those relaxed, from
-        step start of the ladder on. Returns the document, the step, and how many notes
+        step start of the ladder on. Returns the document, the step, and the notes that
         still stand on the page after their call.
         """
         attempts = []
@@ -233,19 +245,23 @@ class Typesetter:
             document = self.render(html, first_folio, extra, chapter.source)
             misplaced = misplaced_notes(document)
             if not misplaced:
-                return document, step, 0
+                return document, step, ()
             attempts.append((misplaced, step, document))
         misplaced, step, document = min(
             attempts, key=lambda attempt: (len(attempt[0].lost), len(attempt[0].moved))
         )
         if misplaced.lost:
+            line, name = note_definition(chapter.source, html, misplaced.lost[0])
+            others = len(misplaced.lost) - 1
             raise BookError(
                 chapter.source.path,
-                None,
-                f"{len(misplaced.lost)} footnote(s) cannot be placed on the page",
-                "shorten the footnotes of this chapter or move a call to another sentence",
+                line,
+                f"{name} cannot be placed on any page"
+                + (f" (nor can {others} more of this chapter's footnotes)" if others else ""),
+                "shorten this footnote or the text around its call, or move the call to "
+                "another sentence",
             )
-        return document, step, len(misplaced.moved)
+        return document, step, misplaced.moved
 
 
 CSS_HINT = "correct it in layout/{name}: WeasyPrint leaves out what it cannot read"
@@ -542,6 +558,33 @@ def misplaced_notes(document) -> MisplacedNotes:
         note for call, note in notes.items() if note in page_of and page_of[note] != page_of[call]
     )
     return MisplacedNotes(moved, lost)
+
+
+#: Where a note's text starts in the chapter's HTML; the words it opens with.
+NOTE_TEXT = '<span class="footnote[^"]*" id="{}">(.{{0,400}})'
+TAG = re.compile(r"<[^>]*>?")
+PLAIN_WORDS = re.compile(r"[^\W_][\w ,.;:()-]*")
+DEFINITION = re.compile(r"\s*\[\^(?P<label>[^\]]+)\]:")
+
+
+def note_definition(source: ChapterSource, html: str, note: str) -> tuple[int | None, str]:
+    """The line of the chapter where a note is written, and the note named as the teacher
+    wrote it: [^label] and its opening words. Layout knows a note only by the id the book
+    gave it; its opening words find it among the chapter's footnote definitions."""
+    found = re.search(NOTE_TEXT.format(re.escape(note)), html, re.S)
+    opening_part = found[1].split("</span>", 1)[0] if found else ""
+    text = " ".join(unescape(TAG.sub("", opening_part)).split())
+    opening = PLAIN_WORDS.match(text)
+    words = opening[0].strip() if opening else ""
+    if len(words) > 30:
+        words = words[:30].rsplit(" ", 1)[0]
+    shown = f' ("{text[:40].rstrip()}{"…" if len(text) > 40 else ""}")' if text else ""
+    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
+        definition = DEFINITION.match(line)
+        if definition and words and words in line:
+            return number, f"the footnote [^{definition['label']}]{shown}"
+    # A web address printed as a note (web_links: footnote) has no definition: its line.
+    return (source.line_naming(text[:40]) if text else None), f"a footnote{shown}"
 
 
 def note_from_call(anchor: str) -> str | None:

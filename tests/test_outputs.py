@@ -9,7 +9,7 @@ import sys
 from multiprocessing.connection import wait
 from types import SimpleNamespace
 
-from conftest import ROOT
+from conftest import ROOT, build_collecting
 
 from bookpress import files, pool, typeset
 from bookpress.cli import main
@@ -272,8 +272,23 @@ def test_a_note_lost_by_layout_stops_the_build_naming_the_chapter(project, monke
     (project / "build" / "book.pdf").write_bytes(b"%PDF good")
     assert main(["--root", str(project)]) == 1
     err = capsys.readouterr().err
-    assert "chapters/01-first.md: 1 footnote(s) cannot be placed on the page" in err
+    assert (
+        'chapters/01-first.md:18: the footnote [^a] ("The note\u2019s text.") cannot be placed'
+        " on any page\n    how to fix: shorten this footnote or the text around its call" in err
+    )
     assert (project / "build" / "book.pdf").read_bytes() == b"%PDF good"
+
+
+def test_a_note_set_on_the_page_after_its_call_is_a_warning_naming_it(project, monkeypatch):
+    def note_1_moved(document):
+        in_document = any("note_1" in page.anchors for page in document.pages)
+        return MisplacedNotes(("note_1",) if in_document else (), ())
+
+    monkeypatch.setattr(typeset, "misplaced_notes", note_1_moved)
+    assert build_collecting(project) == [
+        'chapters/01-first.md:18: the footnote [^a] ("The note\u2019s text.") stands on the'
+        " page after its call"
+    ]
 
 
 def test_book_error_formats_path_line_and_hint(tmp_path):
