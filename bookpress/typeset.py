@@ -6,8 +6,10 @@ import contextlib
 import functools
 import logging
 import re
+import traceback
 from dataclasses import dataclass
 from html import unescape
+from pathlib import Path
 from typing import NamedTuple
 
 from weasyprint import CSS, HTML
@@ -15,7 +17,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from . import progress
 from .cache import PartCache
-from .errors import BookError, warn
+from .errors import BookError, BookErrors, warn
 from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
 from .fetch import BookFetcher, unpacked
 from .fonts import carried_faces
@@ -141,10 +143,16 @@ class Typesetter:
         )
         base_url = (self.book.root / "chapters").as_uri() + "/"
         document = HTML(string=html, base_url=base_url, url_fetcher=self.fetcher)
-        with engine_warnings(source.path if source is not None else self.book.layout_dir):
-            laid_out = document.render(
-                stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config
-            )
+        path = source.path if source is not None else self.book.layout_dir
+        with engine_warnings(path):
+            try:
+                laid_out = document.render(
+                    stylesheets=[*self.stylesheets, *extra, *first], font_config=self.font_config
+                )
+            except (BookError, BookErrors):  # the book's, found while laying out (--timeout)
+                raise
+            except Exception as failure:  # WeasyPrint's own fault, not a mistake in the book
+                raise engine_failure(path, failure) from None
             self._refuse_fetches(source)  # a refused file is an error (and not also a warning)
         return laid_out
 
@@ -280,6 +288,22 @@ class _Relay(logging.Handler):
 
 #: 'Ignored `colr: red` at 12:3, unknown property.': the line, in the stylesheet WeasyPrint read.
 ENGINE_PLACE = re.compile(r"\bat (\d+):(\d+)\b")
+
+
+def engine_failure(path, failure: Exception) -> BookError:
+    """WeasyPrint failing on a document (an assertion of its own, a bug), told as the book's
+    error: the file it was laying out, where in WeasyPrint it stopped, and what to try."""
+    frame = traceback.extract_tb(failure.__traceback__)[-1]
+    said = f": {str(failure)[:200]}" if str(failure) else ""
+    return BookError(
+        path,
+        None,
+        f"WeasyPrint stopped while laying this out ({type(failure).__name__} at "
+        f"{Path(frame.filename).name}:{frame.lineno}{said})",
+        "this is a fault in WeasyPrint, not in the text: undo the last change to this file, "
+        "or change its boxes, tables and pictures one at a time to find what it trips on, "
+        "and report it at https://github.com/Kozea/WeasyPrint/issues",
+    )
 
 
 @contextlib.contextmanager

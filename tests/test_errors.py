@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -411,3 +412,23 @@ def test_what_a_failed_build_leaves_is_said_as_it_is(project, capsys):
         "The book was not built (1 problem); nothing was written to build/.\n"
     )
     assert not (project / "build").exists()
+
+
+# --- WeasyPrint's own faults --------------------------------------------------------------------
+
+
+def test_weasyprint_failing_on_a_chapter_names_the_chapter_without_a_traceback(
+    broken, capsys, monkeypatch
+):
+    import weasyprint.layout.page
+
+    def fails_as_weasyprint_may(*arguments, **keywords):
+        raise AssertionError  # as its `assert page_is_empty` does on some pages
+
+    monkeypatch.setattr(weasyprint.layout.page, "make_page", fails_as_weasyprint_may)
+    err = fails(broken, capsys)
+    assert re.search(
+        r"chapters/0\d-\w+\.md: WeasyPrint stopped while laying this out \(AssertionError at "
+        r"test_errors\.py:\d+\)\n    how to fix: this is a fault in WeasyPrint, not in the text",
+        err,
+    ), err
