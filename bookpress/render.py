@@ -496,11 +496,23 @@ def render_front_matter(book: Book, contents: tuple[ContentsEntry, ...], timesta
 def render_index(book: Book, groups: tuple[IndexGroup, ...]) -> tuple[str, str]:
     """The index as a document of its own and as a section of the whole book."""
     environment = template_environment(book.layout_dir)
-    context = {"book": book.info, "groups": groups, "title_id": INDEX_ID}
+    context = {
+        "book": book.info,
+        "groups": groups,
+        "title_id": INDEX_ID,
+        "entry_id": index_entry_id,
+    }
     section = render_template(environment, "_index.html", context)
     return render_template(
         environment, "index.html", {**context, "section": Markup(section)}
     ), section
+
+
+def index_entry_id(heading: str) -> str:
+    """An index entry's id, which its "See" references link to: the heading's words in plain
+    letters, so that quotation marks or brackets in a term never reach the id (WeasyPrint
+    ignores an anchor whose id holds a straight double quote)."""
+    return f"index-{slugify(heading)}"
 
 
 def render_web_edition(book: Book, chapters, contents, groups) -> str:

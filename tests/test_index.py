@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from conftest import build_quietly
 
 from bookpress.extensions import IdRegistry
 from bookpress.index import (
@@ -225,3 +228,17 @@ def test_the_longest_form_wins():
     terms = (IndexTerm("Stalin, Joseph", aliases=("Joseph Stalin", "Stalin")),)
     html, marks = convert("Joseph Stalin ruled.", terms)
     assert html == '<p><a class="ix ix-next" id="ix_1"></a>Joseph Stalin ruled.</p>'
+
+
+def test_a_term_with_quotation_marks_or_brackets_gets_a_plain_id_and_no_warning(project):
+    """WeasyPrint ignores an anchor whose id holds a straight double quote: the entry would
+    be no link target, and the build would warn."""
+    chapter = project / "chapters" / "02-second.md"
+    chapter.write_text(
+        chapter.read_text()
+        + '\n## The "Doctors\' Plot"{^The "Doctors\' Plot"}\n\nThe trial (1936){^trials (1936)}.\n'
+    )
+    assert build_quietly("--root", str(project), "--product", "web", "--product", "book") == 0
+    html = (project / "build" / "book.html").read_text()
+    ids = re.findall(r'<li class="index-entry" id="([^"]+)"', html)
+    assert {"index-the-doctors-plot", "index-trials-1936"} <= set(ids)
