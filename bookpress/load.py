@@ -212,6 +212,7 @@ def load_book(root: Path) -> Book:
             chapters.append(chapter)
             listed_lines.append(line)  # its own line: a chapter left out shifts no other
             _collect(errors, _check_index_marks, chapter, terms)
+            _collect(errors, _check_footnote_calls, chapter)
     _warn_website_keys(website_keys)
     _check_unique_names(chapters, listed_lines, book_yml.path, errors)
     _check_cross_references(chapters, errors)
@@ -905,6 +906,35 @@ def _is_asset(url: str, chapter: Path, root: Path) -> bool:
     if URL_SCHEME.match(url) or url.startswith(("//", "\\")):
         return False
     return local_path(url, chapter, root).is_relative_to((root / "assets").resolve())
+
+
+FOOTNOTE_CALL = re.compile(r"\[\^(?P<label>[^\]\s]+)\](?P<colon>:?)")
+
+
+def _check_footnote_calls(chapter: ChapterSource) -> None:
+    """Each footnote is called once: its text is set where it is called, and a second call
+    would print it again without its emphasis and links (and the EPUB keeps one)."""
+    first: dict[str, int] = {}
+    errors = []
+    for path, number, line in _markdown_lines(chapter):
+        for match in FOOTNOTE_CALL.finditer(line):
+            if match["colon"] and not line[: match.start()].strip():
+                continue  # the footnote's definition, [^label]: its text
+            label = match["label"]
+            if label not in first:
+                first[label] = number
+                continue
+            errors.append(
+                BookError(
+                    path,
+                    number,
+                    f"the footnote [^{label}] is called a second time (first on line "
+                    f"{first[label]})",
+                    f"give this call a footnote of its own, [^{label}-2]: …, or refer to the "
+                    "first note in words",
+                )
+            )
+    raise_all(errors)
 
 
 def _check_index_marks(chapter: ChapterSource, terms) -> None:

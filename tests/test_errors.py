@@ -432,3 +432,15 @@ def test_weasyprint_failing_on_a_chapter_names_the_chapter_without_a_traceback(
         r"test_errors\.py:\d+\)\n    how to fix: this is a fault in WeasyPrint, not in the text",
         err,
     ), err
+
+
+def test_a_footnote_called_twice_names_both_lines(broken, capsys):
+    chapter = broken / "chapters" / "01-first.md"
+    text = chapter.read_text().replace("Text of the section.", "Text of the section.[^a]")
+    chapter.write_text(text)
+    err = fails(broken, capsys)
+    assert (
+        "chapters/01-first.md:10: the footnote [^a] is called a second time (first on line 6)\n"
+        "    how to fix: give this call a footnote of its own, [^a-2]: …, or refer to the first"
+        " note in words"
+    ) in err
