@@ -1,7 +1,7 @@
 """Time the build of synthetic books 1, 10 and 40 times the booklet against its floor.
 
     python benchmarks/bench.py [--runs 3] [--sizes 1 10 40]
-    python benchmarks/bench.py --quick     # the 1x and 10x rows, one run each
+    python benchmarks/bench.py --quick     # the 1x and 10x rows, one run each (ratios only at 10x)
 
 For each size: the cold full build (--force, build/cache/ emptied), the rebuild after
 editing one chapter (the other parts kept), the no-op rebuild and (at 1×) --all, cold,
@@ -172,16 +172,21 @@ def floor_command(html_file: Path, root: Path, tagged: bool = True) -> list[str]
     ]
 
 
-def measure(root: Path, runs: int, with_all: bool) -> dict:
-    """One size: every measurement, runs times, interleaved so that a noisy minute hits them all."""
+def measure(root: Path, runs: int, with_all: bool, beside: bool = True) -> dict:
+    """One size: every measurement, runs times, interleaved so that a noisy minute hits them all.
+
+    beside: the public path and the untagged floor too, which the ratios do not need.
+    """
     html_file = root / "final.html"  # outside build/, which the cold builds clear of nothing
     html_file.write_text(final_html(Edition(), root))
     cold, public, floors, untagged = [], [], [], []
     for _ in range(runs):
         cold.append(cold_build(root))
-        public.append(cold_build(root, "--public-path"))
+        if beside:
+            public.append(cold_build(root, "--public-path"))
         floors.append(run(*floor_command(html_file, root)))
-        untagged.append(run(*floor_command(html_file, root, tagged=False)))
+        if beside:
+            untagged.append(run(*floor_command(html_file, root, tagged=False)))
     pages = len(PdfReader(root / "build" / "book.pdf").pages)
     run(*build_command(root))  # the parts kept again: the public path's cold build cleared them
     chapters = sorted((root / "chapters").glob("*.md"))
@@ -200,15 +205,16 @@ def measure(root: Path, runs: int, with_all: bool) -> dict:
         "pages": pages,
         "seconds": round(seconds, 2),
         "seconds_per_page": round(seconds / pages, 4),
-        "public_path_seconds": round(statistics.median(t for t, _ in public), 2),
         "floor_seconds": round(statistics.median(t for t, _ in floors), 2),
-        "untagged_floor_seconds": round(statistics.median(t for t, _ in untagged), 2),
         "peak_mib": round(statistics.median(m for _, m in cold), 1),
         "floor_peak_mib": round(statistics.median(m for _, m in floors), 1),
         "edit_one_chapter_seconds": round(statistics.median(edits), 2),
         "noop_seconds": round(statistics.median(noop), 2),
         "watch_edit_seconds": round(statistics.median(watched), 2),
     }
+    if beside:
+        result["public_path_seconds"] = round(statistics.median(t for t, _ in public), 2)
+        result["untagged_floor_seconds"] = round(statistics.median(t for t, _ in untagged), 2)
     result["ratio_to_floor"] = round(result["seconds"] / result["floor_seconds"], 2)
     result["edit_share_of_cold"] = round(result["edit_one_chapter_seconds"] / result["seconds"], 2)
     if with_all:
@@ -276,14 +282,15 @@ def _git(*arguments: str) -> str:
     return done.stdout.strip()
 
 
-def scaling_table(sizes, runs: int) -> list[dict]:
+def scaling_table(sizes, runs: int, quick: bool = False) -> list[dict]:
     from synthetic import make_book
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             root = make_book(ROOT, Path(folder) / f"book-{size}x", size)
-            row = {"size": f"{size}x", **measure(root, runs, with_all=size == min(sizes))}
+            first = size == min(sizes)
+            row = {"size": f"{size}x", **measure(root, runs, first, beside=first or not quick)}
             rows.append(row)
             print(_row(row), flush=True)
     return rows
@@ -325,7 +332,8 @@ def main() -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="the 1x and 10x rows, one run each (--sizes 1 10 --runs 1)",
+        help="the 1x and 10x rows, one run each (--sizes 1 10 --runs 1); the public path "
+        "and the untagged floor at 1x only",
     )
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--untagged", action="store_true", help=argparse.SUPPRESS)
@@ -341,7 +349,7 @@ def main() -> int:
     print(f"machine: {machine()}; commit {measured}; medians of {arguments.runs} runs")
     print(_row({column: column for column in COLUMNS}))
     print(_row(dict.fromkeys(COLUMNS, "---")))
-    rows = scaling_table(arguments.sizes, arguments.runs)
+    rows = scaling_table(arguments.sizes, arguments.runs, arguments.quick)
     (ROOT / "build").mkdir(exist_ok=True)
     described = [
         {**row, "machine": machine(), "commit": measured, "runs": arguments.runs} for row in rows
