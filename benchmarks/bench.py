@@ -282,7 +282,8 @@ def _git(*arguments: str) -> str:
     return done.stdout.strip()
 
 
-def scaling_table(sizes, runs: int, quick: bool = False) -> list[dict]:
+def scaling_table(sizes, runs: int, beside_up_to: float = float("inf")) -> list[dict]:
+    """A row per size; the public path and the untagged floor up to the size beside_up_to."""
     from synthetic import make_book
 
     rows = []
@@ -290,7 +291,7 @@ def scaling_table(sizes, runs: int, quick: bool = False) -> list[dict]:
         for size in sizes:
             root = make_book(ROOT, Path(folder) / f"book-{size}x", size)
             first = size == min(sizes)
-            row = {"size": f"{size}x", **measure(root, runs, first, beside=first or not quick)}
+            row = {"size": f"{size}x", **measure(root, runs, first, size <= beside_up_to)}
             rows.append(row)
             print(_row(row), flush=True)
     return rows
@@ -335,6 +336,11 @@ def main() -> int:
         help="the 1x and 10x rows, one run each (--sizes 1 10 --runs 1); the public path "
         "and the untagged floor at 1x only",
     )
+    parser.add_argument(
+        "--ratios-only",
+        action="store_true",
+        help="leave out the public path and the untagged floor, which the ratios do not need",
+    )
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--untagged", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
@@ -349,7 +355,8 @@ def main() -> int:
     print(f"machine: {machine()}; commit {measured}; medians of {arguments.runs} runs")
     print(_row({column: column for column in COLUMNS}))
     print(_row(dict.fromkeys(COLUMNS, "---")))
-    rows = scaling_table(arguments.sizes, arguments.runs, arguments.quick)
+    beside_up_to = 0 if arguments.ratios_only else 1 if arguments.quick else float("inf")
+    rows = scaling_table(arguments.sizes, arguments.runs, beside_up_to)
     (ROOT / "build").mkdir(exist_ok=True)
     described = [
         {**row, "machine": machine(), "commit": measured, "runs": arguments.runs} for row in rows
