@@ -589,6 +589,8 @@ NOTE_TEXT = '<span class="footnote[^"]*" id="{}">(.{{0,400}})'
 TAG = re.compile(r"<[^>]*>?")
 PLAIN_WORDS = re.compile(r"[^\W_][\w ,.;:()-]*")
 DEFINITION = re.compile(r"\s*\[\^(?P<label>[^\]]+)\]:")
+#: Markdown's emphasis and links, as the note's rendered words read without them.
+MARKUP = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)|[*_`]+")
 
 
 def note_definition(source: ChapterSource, html: str, note: str) -> tuple[int | None, str]:
@@ -605,7 +607,7 @@ def note_definition(source: ChapterSource, html: str, note: str) -> tuple[int | 
     shown = f' ("{text[:40].rstrip()}{"…" if len(text) > 40 else ""}")' if text else ""
     for number, line in enumerate(source.body.split("\n"), start=source.body_line):
         definition = DEFINITION.match(line)
-        if definition and words and words in line:
+        if definition and words and words in MARKUP.sub(lambda markup: markup[1] or "", line):
             return number, f"the footnote [^{definition['label']}]{shown}"
     # A web address printed as a note (web_links: footnote) has no definition: its line.
     return (source.line_naming(text[:40]) if text else None), f"a footnote{shown}"
