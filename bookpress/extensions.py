@@ -184,6 +184,9 @@ class PageFootnoteExtension(Extension):
 # --- Heading ids unique across the whole book ------------------------------------------------
 
 NOTE_ID = re.compile(r"note_\d+")
+#: A footnote's call, [^label], and its definition, [^label]: its text, as Markdown writes them.
+FOOTNOTE_CALL = re.compile(r"\[\^(?P<label>[^\]]+)\]")
+FOOTNOTE_DEFINITION = re.compile(r"\s*\[\^(?P<label>[^\]]+)\]:")
 
 
 def note_call_id(note_id: str) -> str:

@@ -14,7 +14,7 @@ from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.inlinepatterns import BACKTICK_RE, BacktickInlineProcessor
 
 from .errors import BookError, BookErrors, raise_all, warn
-from .extensions import INDEX_MARK, check_source_boxes
+from .extensions import FOOTNOTE_CALL, FOOTNOTE_DEFINITION, INDEX_MARK, check_source_boxes
 from .figures import CROSS_REFERENCE, FIGURE_IMAGE, load_figure
 from .fonts import check_characters
 from .imprint import KNOWN_LICENCES, licence_kind
@@ -908,18 +908,14 @@ def _is_asset(url: str, chapter: Path, root: Path) -> bool:
     return local_path(url, chapter, root).is_relative_to((root / "assets").resolve())
 
 
-FOOTNOTE_CALL = re.compile(r"\[\^(?P<label>[^\]\s]+)\](?P<colon>:?)")
-
-
 def _check_footnote_calls(chapter: ChapterSource) -> None:
     """Each footnote is called once: its text is set where it is called, and a second call
     would print it again without its emphasis and links (and the EPUB keeps one)."""
     first: dict[str, int] = {}
     errors = []
     for path, number, line in _markdown_lines(chapter):
-        for match in FOOTNOTE_CALL.finditer(line):
-            if match["colon"] and not line[: match.start()].strip():
-                continue  # the footnote's definition, [^label]: its text
+        definition = FOOTNOTE_DEFINITION.match(line)  # its label is no call
+        for match in FOOTNOTE_CALL.finditer(line, definition.end() if definition else 0):
             label = match["label"]
             if label not in first:
                 first[label] = number

@@ -8,7 +8,6 @@ import logging
 import re
 import traceback
 from dataclasses import dataclass
-from html import unescape
 from pathlib import Path
 from typing import NamedTuple
 
@@ -16,9 +15,16 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from . import progress
+from .backmatter import plain_text
 from .cache import PartCache
 from .errors import BookError, BookErrors, warn
-from .extensions import FOLLOWING_WORDS_MARK, NOTE_ID, PAGE_LINK, note_call_id
+from .extensions import (
+    FOLLOWING_WORDS_MARK,
+    FOOTNOTE_DEFINITION,
+    NOTE_ID,
+    PAGE_LINK,
+    note_call_id,
+)
 from .fetch import BookFetcher, unpacked
 from .fonts import carried_faces
 from .index import Occurrence, build_index
@@ -41,6 +47,7 @@ from .render import (
     render_front_matter,
     render_index,
 )
+from .sources import numbered_lines
 
 STYLESHEETS = ("fonts.css", "book.css", "highlight.css")
 #: Tried in order for a chapter whose footnotes do not all land on the page of their call.
@@ -384,8 +391,9 @@ def _pool(book: Book, edition: Edition, workers: int, chapters: int):
         return
     from .engine import with_font_files  # the fast path's: only it lays out in workers
 
-    for face, _ in carried_faces(book.layout_dir / "fonts.css"):
-        unpacked(face)  # once, here: the workers are forked with it
+    for name in (*STYLESHEETS, *edition.stylesheets):
+        for face, _ in carried_faces(book.layout_dir / name):
+            unpacked(face)  # once, here: the workers are forked with it
     start_work = functools.partial(_work_in_worker, book, edition)
     with LayoutPool(start_work, min(workers, chapters), received=with_font_files) as pool:
         yield pool
@@ -586,9 +594,7 @@ def misplaced_notes(document) -> MisplacedNotes:
 
 #: Where a note's text starts in the chapter's HTML; the words it opens with.
 NOTE_TEXT = '<span class="footnote[^"]*" id="{}">(.{{0,400}})'
-TAG = re.compile(r"<[^>]*>?")
 PLAIN_WORDS = re.compile(r"[^\W_][\w ,.;:()-]*")
-DEFINITION = re.compile(r"\s*\[\^(?P<label>[^\]]+)\]:")
 #: Markdown's emphasis and links, as the note's rendered words read without them.
 MARKUP = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)|[*_`]+")
 
@@ -598,15 +604,14 @@ def note_definition(source: ChapterSource, html: str, note: str) -> tuple[int | 
     wrote it: [^label] and its opening words. Layout knows a note only by the id the book
     gave it; its opening words find it among the chapter's footnote definitions."""
     found = re.search(NOTE_TEXT.format(re.escape(note)), html, re.S)
-    opening_part = found[1].split("</span>", 1)[0] if found else ""
-    text = " ".join(unescape(TAG.sub("", opening_part)).split())
+    text = plain_text(found[1].split("</span>", 1)[0]) if found else ""
     opening = PLAIN_WORDS.match(text)
     words = opening[0].strip() if opening else ""
     if len(words) > 30:
         words = words[:30].rsplit(" ", 1)[0]
     shown = f' ("{text[:40].rstrip()}{"…" if len(text) > 40 else ""}")' if text else ""
-    for number, line in enumerate(source.body.split("\n"), start=source.body_line):
-        definition = DEFINITION.match(line)
+    for number, line in numbered_lines(source.body, source.body_line):
+        definition = FOOTNOTE_DEFINITION.match(line)
         if definition and words and words in MARKUP.sub(lambda markup: markup[1] or "", line):
             return number, f"the footnote [^{definition['label']}]{shown}"
     # A web address printed as a note (web_links: footnote) has no definition: its line.

@@ -116,7 +116,7 @@ class BookPdf:
         return self.SHARED / f"{hashlib.sha256(self.path.read_bytes()).hexdigest()}.pickle"
 
     @cached_property
-    def _read(self) -> list[tuple[str, list[TextRun]] | None]:
+    def _pages_read(self) -> list[tuple[str, list[TextRun]] | None]:
         """Each page's text and runs: as another process kept them, or None until first asked."""
         if self._kept is not None and self._kept.exists():
             return pickle.loads(self._kept.read_bytes())
@@ -132,9 +132,9 @@ class BookPdf:
         return read
 
     def _page(self, index: int) -> tuple[str, list[TextRun]]:
-        read = self._read[index]
+        read = self._pages_read[index]
         if read is None:
-            read = self._read[index] = _read(self.reader.pages[index])
+            read = self._pages_read[index] = _read(self.reader.pages[index])
         return read
 
     @cached_property
